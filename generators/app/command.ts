@@ -1,0 +1,79 @@
+/**
+ * The command line of the generator, derived from the answers schema: one flag per answer, plus
+ * the flags that steer a run. Shared by `yo secure-stack` and the `secure-stack` bin.
+ */
+import { FIELD_LIST, type FieldKey } from '../lib/answers/fields.js';
+import type { RawSource } from '../lib/answers/resolve.js';
+import { ExitCode } from '../lib/errors.js';
+
+export interface RunFlag {
+  name: string;
+  type: 'string' | 'boolean';
+  description: string;
+}
+
+export const RUN_FLAGS: readonly RunFlag[] = [
+  { name: 'answers', type: 'string', description: 'Answers file (JSON or YAML); implies a non-interactive run' },
+  { name: 'interactive', type: 'boolean', description: 'Ask for missing answers even without a terminal or with CI set' },
+];
+
+export interface OptionDeclaration {
+  name: string;
+  type: 'string' | 'boolean';
+  description: string;
+}
+
+export function optionDeclarations(): OptionDeclaration[] {
+  return [
+    ...FIELD_LIST.map((field) => ({ name: field.flag, type: field.flagType, description: `${field.description} [answer: ${field.key}; default: ${field.defaultText}]` })),
+    ...RUN_FLAGS,
+  ];
+}
+
+/** The answers given as flags, as a source for resolve.ts. */
+export function flagSource(options: Record<string, unknown>): RawSource {
+  const values = new Map<FieldKey, unknown>();
+  for (const field of FIELD_LIST) {
+    const value = options[field.flag];
+    if (value !== undefined) values.set(field.key as FieldKey, value);
+  }
+  return { name: 'the command line', origin: 'flag', values };
+}
+
+/** Flags on the raw command line that no declared option knows, e.g. a typo like --http-prot. */
+export function unknownFlags(args: readonly string[], known: ReadonlySet<string>): string[] {
+  return args
+    .filter((arg) => arg.startsWith('--') && arg.length > 2)
+    .map((arg) => arg.slice(2).split('=')[0]!)
+    .filter((name) => !known.has(name) && !(name.startsWith('no-') && known.has(name.slice(3))));
+}
+
+export const EXIT_CODES_HELP = [
+  'Exit codes:',
+  `  ${ExitCode.ok}  success`,
+  `  ${ExitCode.invalidAnswers}  invalid answers (each problem names the field, the value and the rule; nothing was written)`,
+  `  ${ExitCode.usage}  usage error (unknown flag, unreadable answers file)`,
+  `  ${ExitCode.mergeConflicts}  merge conflicts left in files (re-run inside a generated repository)`,
+  `  ${ExitCode.driftFound}  drift found by --check`,
+].join('\n');
+
+export function helpText(): string {
+  const lines = optionDeclarations().map((option) => {
+    const flag = option.type === 'boolean' ? `--${option.name}, --no-${option.name}` : `--${option.name} VALUE`;
+    return `  ${flag.padEnd(30)} ${option.description}`;
+  });
+  return [
+    'Usage: secure-stack [options]        (or: yo secure-stack [options])',
+    '',
+    'Writes a secure Docker Compose stack (nginx, Django, PostgreSQL, Redis) into the current directory.',
+    'Answers come from, highest first: flags, --answers FILE, .yo-rc.json of a previous run, prompts, defaults.',
+    'Runs without prompts when --answers is given, stdin is not a terminal, or CI is set.',
+    '',
+    'Options:',
+    ...lines,
+    `  ${'--force'.padEnd(30)} Overwrite generated files without asking (secrets are never overwritten)`,
+    `  ${'--help'.padEnd(30)} Show this help`,
+    '',
+    EXIT_CODES_HELP,
+  ].join('\n');
+}

@@ -1,0 +1,29 @@
+/**
+ * What renders where, and who owns it. The generator owns its files and re-renders them on every
+ * run (user edits are merged in); a user-owned file is written once, when missing, and never again.
+ */
+import type { TemplateFile } from '../lib/render.js';
+
+const generated = (template: string, destination = template): TemplateFile => ({ template, destination, owner: 'generator' });
+const userOwned = (template: string, destination = template): TemplateFile => ({ template, destination, owner: 'user' });
+
+export const STACK_FILES: readonly TemplateFile[] = [
+  generated('compose.yaml'),
+  generated('nginx/nginx.conf'),
+  generated('_gitignore', '.gitignore'),
+  generated('README.md'),
+  generated('secrets/README.md'),
+  generated('backend/Dockerfile'),
+  generated('backend/_dockerignore', 'backend/.dockerignore'),
+  generated('backend/requirements.txt'),
+  generated('backend/manage.py'),
+  generated('backend/config/__init__.py'),
+  generated('backend/config/settings.py'),
+  generated('backend/config/secrets.py'),
+  generated('backend/config/routes.py'),
+  generated('backend/config/urls.py'),
+  generated('backend/config/health.py'),
+  generated('backend/config/wsgi.py'),
+  userOwned('backend/app/__init__.py'),
+  userOwned('backend/app/views.py'),
+];

@@ -1,0 +1,292 @@
+/**
+ * The answers schema: every question declared once, as data. From this list come the prompts,
+ * the CLI flags and `--help`, the answers-file validation, what `.yo-rc.json` stores, and the
+ * typed `Answers` value (see resolve.ts). Adding a question means adding one entry here.
+ */
+import { MEMORY_CEILING_BYTES, MEMORY_RULE, formatMebibytes, parseMemorySize, type MemorySize } from './memory-size.js';
+import { MAX_ROUTES, normaliseRoutePath, type Route } from './routes.js';
+import type { Answers, BudgetedService, JsonValue } from './types.js';
+
+export type Parsed<V> = { ok: true; value: V } | { ok: false; rule: string };
+/** Where a raw value came from: files hold typed JSON/YAML values, flags hold strings. */
+export type Origin = 'file' | 'flag';
+
+export interface DefaultContext {
+  /** Base name of the destination directory. */
+  destinationName: string;
+  /** Answers resolved so far (fields are resolved in declaration order). */
+  resolved: Partial<FlatAnswers>;
+}
+
+export type PromptKind = 'input' | 'confirm';
+
+export interface Field<V> {
+  /** Public answers-file key; a dot nests it (`memory.nginx` is `{ "memory": { "nginx": … } }`). */
+  readonly key: string;
+  /** CLI flag name without the leading dashes. */
+  readonly flag: string;
+  readonly flagType: 'string' | 'boolean';
+  readonly description: string;
+  readonly prompt: PromptKind;
+  /** Human summary of the default, for help text and the README. */
+  readonly defaultText: string;
+  parse(raw: unknown, origin: Origin): Parsed<V>;
+  defaultValue(context: DefaultContext): V;
+  /** JSON form for the answers file and `.yo-rc.json`; parse(serialise(v), 'file') gives v back. */
+  serialise(value: V): JsonValue;
+  /** Asked interactively only when this holds; otherwise it takes its default silently. */
+  askedWhen?(resolved: Partial<FlatAnswers>): boolean;
+}
+
+export interface FlatAnswers {
+  projectName: string;
+  dbName: string;
+  dbUser: string;
+  serverName: string;
+  httpPort: number;
+  redis: boolean;
+  'memory.nginx': MemorySize;
+  'memory.backend': MemorySize;
+  'memory.postgres': MemorySize;
+  'memory.redis': MemorySize;
+  routes: Route[];
+}
+export type FieldKey = keyof FlatAnswers;
+
+const ok = <V>(value: V): Parsed<V> => ({ ok: true, value });
+const broken = <V>(rule: string): Parsed<V> => ({ ok: false, rule });
+
+function parseText(raw: unknown, pattern: RegExp, maxLength: number, rule: string): Parsed<string> {
+  if (typeof raw !== 'string') return broken('must be a string');
+  if (raw.length > maxLength) return broken(`must be at most ${maxLength} characters`);
+  return pattern.test(raw) ? ok(raw) : broken(rule);
+}
+
+const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+const PG_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+export function parseProjectName(raw: unknown): Parsed<string> {
+  return parseText(raw, PROJECT_NAME, 63, 'must match ^[a-z0-9][a-z0-9_-]*$ (lower-case letters, digits, "_" and "-")');
+}
+
+function parsePgIdentifier(raw: unknown): Parsed<string> {
+  // Identifiers are ASCII by this pattern, so 63 characters are 63 bytes (PostgreSQL's NAMEDATALEN - 1).
+  return parseText(raw, PG_IDENTIFIER, 63, 'must be a PostgreSQL identifier: ^[A-Za-z_][A-Za-z0-9_]*$');
+}
+
+function parseHostName(raw: unknown): Parsed<string> {
+  if (typeof raw !== 'string') return broken('must be a string');
+  const name = raw.toLowerCase();
+  const labels = name.split('.');
+  if (name.length === 0 || name.length > 253 || !labels.every((label) => HOST_LABEL.test(label))) {
+    return broken('must be an RFC 1123 host name: dot-separated labels of a-z, 0-9 and "-", each 1-63 characters, not starting or ending with "-"');
+  }
+  return ok(name);
+}
+
+function parsePort(raw: unknown, origin: Origin): Parsed<number> {
+  const value = origin === 'flag' && typeof raw === 'string' && /^[0-9]+$/.test(raw) ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isInteger(value)) return broken('must be an integer from 1 to 65535');
+  return value >= 1 && value <= 65535 ? ok(value) : broken('must be an integer from 1 to 65535');
+}
+
+function parseBoolean(raw: unknown): Parsed<boolean> {
+  return typeof raw === 'boolean' ? ok(raw) : broken('must be true or false');
+}
+
+/** Smallest limit each service starts and serves with (proved by the end-to-end tests). */
+export const MEMORY_FLOORS: Record<BudgetedService, string> = {
+  nginx: '16m',
+  backend: '128m',
+  postgres: '128m',
+  redis: '16m',
+};
+const MEMORY_DEFAULTS: Record<BudgetedService, string> = {
+  nginx: '50m',
+  backend: '512m',
+  postgres: '1g',
+  redis: '200m',
+};
+
+function memoryField(service: BudgetedService): Field<MemorySize> {
+  const floor = parseMemorySize(MEMORY_FLOORS[service])!;
+  return {
+    key: `memory.${service}`,
+    flag: `memory-${service}`,
+    flagType: 'string',
+    description: `Memory limit of the ${service} container (Compose byte value, at least ${floor.text})${service === 'redis' ? '; ignored without Redis' : ''}`,
+    prompt: 'input',
+    defaultText: MEMORY_DEFAULTS[service],
+    parse(raw) {
+      if (typeof raw !== 'string') return broken(`must be a string: ${MEMORY_RULE}`);
+      const size = parseMemorySize(raw.trim() === raw ? raw : '');
+      if (!size) return broken(MEMORY_RULE);
+      if (size.bytes < floor.bytes) return broken(`is below the ${floor.text} the ${service} service needs to start`);
+      if (size.bytes > MEMORY_CEILING_BYTES) return broken(`is above the ceiling of ${formatMebibytes(MEMORY_CEILING_BYTES)}`);
+      return ok(size);
+    },
+    defaultValue: () => parseMemorySize(MEMORY_DEFAULTS[service])!,
+    serialise: (size) => size.text,
+    askedWhen: service === 'redis' ? (resolved) => resolved.redis !== false : undefined,
+  };
+}
+
+export function parseRoutes(raw: unknown, origin: Origin): Parsed<Route[]> {
+  // On the command line routes are one comma-separated value: --routes /api,/admin
+  const list = origin === 'flag' && typeof raw === 'string' ? raw.split(',').filter((p) => p !== '') : raw;
+  if (!Array.isArray(list)) return broken('must be a list of routes, each { "path": "/api" } or a plain "/api"');
+  if (list.length > MAX_ROUTES) return broken(`must hold at most ${MAX_ROUTES} routes (got ${list.length})`);
+  const routes: Route[] = [];
+  const seen = new Map<string, string>();
+  for (const [index, item] of list.entries()) {
+    const path = routePathOf(item);
+    if (typeof path !== 'string') return broken(`item ${index}: ${path.rule}`);
+    const normalised = normaliseRoutePath(path);
+    if ('rule' in normalised) return broken(`item ${index} (${JSON.stringify(path)}) ${normalised.rule}`);
+    // nginx and Django match paths case-sensitively, but /API beside /api is almost surely a typo.
+    const identity = normalised.path.toLowerCase();
+    const earlier = seen.get(identity);
+    if (earlier !== undefined) {
+      return broken(`item ${index} (${JSON.stringify(path)}) duplicates ${JSON.stringify(earlier)}: routes must be unique after normalisation (trailing "/" removed, case ignored)`);
+    }
+    seen.set(identity, path);
+    routes.push({ path: normalised.path });
+  }
+  return ok(routes);
+}
+
+function routePathOf(item: unknown): string | { rule: string } {
+  if (typeof item === 'string') return item;
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+    return { rule: 'must be a string or an object { "path": "/..." }' };
+  }
+  const extra = Object.keys(item).filter((key) => key !== 'path');
+  if (extra.length > 0) return { rule: `has unknown key ${JSON.stringify(extra[0])} (a route object holds only "path")` };
+  const path = (item as { path?: unknown }).path;
+  return typeof path === 'string' ? path : { rule: 'needs "path", a string' };
+}
+
+/** Default project name: the directory's name made into a valid Compose project name. */
+export function projectNameFromDirectory(directoryName: string): string {
+  const name = directoryName
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
+  return name === '' ? 'secure-stack' : name;
+}
+
+export function dbNameFromProjectName(projectName: string): string {
+  const name = projectName.replace(/-/g, '_');
+  return (/^[0-9]/.test(name) ? `db_${name}` : name).slice(0, 63);
+}
+
+export const FIELDS = {
+  projectName: {
+    key: 'projectName',
+    flag: 'project-name',
+    flagType: 'string',
+    description: 'Compose project name (prefixes containers, networks and volumes)',
+    prompt: 'input',
+    defaultText: "the directory's name, normalised",
+    parse: parseProjectName,
+    defaultValue: (context) => projectNameFromDirectory(context.destinationName),
+    serialise: (value) => value,
+  } satisfies Field<string>,
+  dbName: {
+    key: 'dbName',
+    flag: 'db-name',
+    flagType: 'string',
+    description: 'PostgreSQL database name',
+    prompt: 'input',
+    defaultText: 'projectName with "-" as "_"',
+    parse: parsePgIdentifier,
+    defaultValue: (context) => dbNameFromProjectName(context.resolved.projectName ?? 'app'),
+    serialise: (value) => value,
+  } satisfies Field<string>,
+  dbUser: {
+    key: 'dbUser',
+    flag: 'db-user',
+    flagType: 'string',
+    description: 'PostgreSQL role the backend logs in as',
+    prompt: 'input',
+    defaultText: 'app',
+    parse(raw) {
+      const parsed = parsePgIdentifier(raw);
+      if (parsed.ok && parsed.value.toLowerCase().startsWith('pg_')) return broken('must not start with "pg_" (reserved by PostgreSQL)');
+      return parsed;
+    },
+    defaultValue: () => 'app',
+    serialise: (value) => value,
+  } satisfies Field<string>,
+  serverName: {
+    key: 'serverName',
+    flag: 'server-name',
+    flagType: 'string',
+    description: 'Host name nginx answers to (requests for other names are dropped)',
+    prompt: 'input',
+    defaultText: 'localhost',
+    parse: parseHostName,
+    defaultValue: () => 'localhost',
+    serialise: (value) => value,
+  } satisfies Field<string>,
+  httpPort: {
+    key: 'httpPort',
+    flag: 'http-port',
+    flagType: 'string',
+    description: 'Host port nginx publishes',
+    prompt: 'input',
+    defaultText: '8080',
+    parse: parsePort,
+    defaultValue: () => 8080,
+    serialise: (value) => value,
+  } satisfies Field<number>,
+  redis: {
+    key: 'redis',
+    flag: 'redis',
+    flagType: 'boolean',
+    description: 'Include Redis (--no-redis to leave it out)',
+    prompt: 'confirm',
+    defaultText: 'true',
+    parse: parseBoolean,
+    defaultValue: () => true,
+    serialise: (value) => value,
+  } satisfies Field<boolean>,
+  'memory.nginx': memoryField('nginx'),
+  'memory.backend': memoryField('backend'),
+  'memory.postgres': memoryField('postgres'),
+  'memory.redis': memoryField('redis'),
+  routes: {
+    key: 'routes',
+    flag: 'routes',
+    flagType: 'string',
+    description: 'Path prefixes nginx proxies to the backend (comma-separated on the command line)',
+    prompt: 'input',
+    defaultText: '["/api"]',
+    parse: parseRoutes,
+    defaultValue: () => [{ path: '/api' }],
+    serialise: (routes) => routes.map((route) => ({ path: route.path })),
+  } satisfies Field<Route[]>,
+} satisfies { [K in FieldKey]: Field<FlatAnswers[K]> };
+
+export const FIELD_LIST: readonly Field<unknown>[] = Object.values(FIELDS) as Field<unknown>[];
+
+export function toAnswers(flat: FlatAnswers): Answers {
+  return {
+    projectName: flat.projectName,
+    dbName: flat.dbName,
+    dbUser: flat.dbUser,
+    serverName: flat.serverName,
+    httpPort: flat.httpPort,
+    redis: flat.redis,
+    memory: {
+      nginx: flat['memory.nginx'],
+      backend: flat['memory.backend'],
+      postgres: flat['memory.postgres'],
+      redis: flat['memory.redis'],
+    },
+    routes: flat.routes,
+  };
+}

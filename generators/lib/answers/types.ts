@@ -1,0 +1,21 @@
+import type { MemorySize } from './memory-size.js';
+import type { Route } from './routes.js';
+
+export const SERVICES_WITH_BUDGET = ['nginx', 'backend', 'postgres', 'redis'] as const;
+export type BudgetedService = (typeof SERVICES_WITH_BUDGET)[number];
+
+/** The one validated value every later step (model, templates, stored config) works from. */
+export interface Answers {
+  projectName: string;
+  dbName: string;
+  dbUser: string;
+  serverName: string;
+  httpPort: number;
+  redis: boolean;
+  memory: Record<BudgetedService, MemorySize>;
+  routes: Route[];
+}
+
+/** JSON shape of answers as written in an answers file and in `.yo-rc.json`. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type StoredAnswers = { [key: string]: JsonValue };

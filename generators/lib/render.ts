@@ -1,0 +1,52 @@
+/**
+ * Renders the stack model through the EJS templates into file contents, in memory. Pure: the
+ * generator, the drift check and the property tests all call this one function.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import ejs from 'ejs';
+import type { StackModel } from './stack/model.js';
+
+/** templates/ sits two levels above this module, both in the sources and in dist/. */
+export const TEMPLATES_ROOT = fileURLToPath(new URL('../../templates/', import.meta.url));
+
+export type Owner = 'generator' | 'user';
+
+export interface TemplateFile {
+  /** Path under templates/ (without .ejs). Names starting with "_" become dotfiles. */
+  template: string;
+  /** Path in the generated repository. */
+  destination: string;
+  owner: Owner;
+  /** Rendered only when this holds for the model. */
+  when?: (model: StackModel) => boolean;
+}
+
+export interface RenderedFile {
+  path: string;
+  content: string;
+  owner: Owner;
+}
+
+const templateCache = new Map<string, ejs.TemplateFunction>();
+
+function compiled(template: string): ejs.TemplateFunction {
+  let render = templateCache.get(template);
+  if (!render) {
+    const filename = `${TEMPLATES_ROOT}${template}.ejs`;
+    // Values reach templates validated and are printed with <%- : <%= would HTML-escape them.
+    render = ejs.compile(readFileSync(filename, 'utf8'), { filename });
+    templateCache.set(template, render);
+  }
+  return render;
+}
+
+/** Quotes a validated value as a YAML/JSON/Python string literal. */
+const q = (value: string | number): string => JSON.stringify(String(value));
+
+export function renderStack(model: StackModel, files: readonly TemplateFile[]): RenderedFile[] {
+  const locals = { ...model, q };
+  return files
+    .filter((file) => file.when?.(model) ?? true)
+    .map((file) => ({ path: file.destination, content: compiled(file.template)(locals) as string, owner: file.owner }));
+}

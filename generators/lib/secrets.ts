@@ -1,0 +1,83 @@
+/**
+ * Secret generation and storage. Secrets come from node:crypto, are written straight to disk
+ * (never through mem-fs, whose conflict diffs would print them), are never printed, and are
+ * never overwritten: Postgres reads its password only when its data directory is empty, so a
+ * new password would lock the stack out of its own database.
+ */
+import { createHash, randomInt } from 'node:crypto';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SECRETS_DIRECTORY, SECRET_FILES, type SecretName } from './stack/secret-names.js';
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+// No "$" (Compose interpolation), quotes or "#" (env-file and shell pitfalls) in the key.
+const SECRET_KEY_ALPHABET = `${ALPHANUMERIC}-_!@%^&*(=+)`;
+
+export const SECRET_KEY_LENGTH = 64;
+export const PASSWORD_LENGTH = 40;
+
+/** Uniform random string: randomInt rejects biased draws, unlike `byte % alphabet.length`. */
+export function randomString(length: number, alphabet: string): string {
+  let text = '';
+  for (let i = 0; i < length; i += 1) text += alphabet[randomInt(alphabet.length)];
+  return text;
+}
+
+export function redisAclFor(password: string): string {
+  const digest = createHash('sha256').update(password).digest('hex');
+  return `user default on #${digest} ~* &* +@all\n`;
+}
+
+/** Mode of secret files: readable by the (non-root) user inside each container; the directory is 0700. */
+const SECRET_FILE_MODE = 0o444;
+const SECRET_DIRECTORY_MODE = 0o700;
+
+export interface SecretWriteReport {
+  created: SecretName[];
+  kept: SecretName[];
+}
+
+/**
+ * Creates each missing secret of `needed` under <destination>/secrets; existing ones are kept as
+ * they are. Each is written to a temporary file and hard-linked into place: link(2) fails if the
+ * name exists (never overwrite, atomically) and a reader never sees a half-written secret.
+ */
+export function ensureSecrets(destination: string, needed: readonly SecretName[]): SecretWriteReport {
+  const directory = join(destination, SECRETS_DIRECTORY);
+  mkdirSync(directory, { recursive: true, mode: SECRET_DIRECTORY_MODE });
+  chmodSync(directory, SECRET_DIRECTORY_MODE);
+  const report: SecretWriteReport = { created: [], kept: [] };
+  // Passwords first: the Redis ACL is derived from the Redis password.
+  const order = [...needed].sort((a, b) => Number(a === 'redis_acl') - Number(b === 'redis_acl'));
+  for (const name of order) {
+    const path = join(directory, SECRET_FILES[name]);
+    if (existsSync(path)) {
+      report.kept.push(name);
+      continue;
+    }
+    const temporary = join(directory, `.${SECRET_FILES[name]}.${process.pid}.tmp`);
+    try {
+      writeFileSync(temporary, secretValue(name, directory), { mode: SECRET_FILE_MODE });
+      linkSync(temporary, path);
+      report.created.push(name);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      report.kept.push(name);
+    } finally {
+      rmSync(temporary, { force: true });
+    }
+  }
+  return report;
+}
+
+function secretValue(name: SecretName, directory: string): string {
+  switch (name) {
+    case 'django_secret_key':
+      return randomString(SECRET_KEY_LENGTH, SECRET_KEY_ALPHABET);
+    case 'db_password':
+    case 'redis_password':
+      return randomString(PASSWORD_LENGTH, ALPHANUMERIC);
+    case 'redis_acl':
+      return redisAclFor(readFileSync(join(directory, SECRET_FILES.redis_password), 'utf8').trim());
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * The stack model: every decision about the generated stack (which service joins which network,
+ * gets which secret, waits for whom, checks its health how) made here, in typed code. Templates
+ * only lay the model out as YAML, nginx config, Python and Markdown.
+ */
+import type { Answers } from '../answers/types.js';
+import type { Route } from '../answers/routes.js';
+import { DATA_DIRECTORIES, IMAGES } from './images.js';
+import { SECRET_FILES, secretMountPath, secretPath, type SecretName } from './secret-names.js';
+
+export type ServiceName = 'nginx' | 'backend' | 'postgres' | 'redis';
+export type NetworkName = 'frontend-network' | 'backend-network';
+
+export interface NetworkModel {
+  name: NetworkName;
+  /** internal: true gives the network no route out of the host: nothing on it reaches the internet. */
+  internal: boolean;
+  purpose: string;
+}
+
+export interface Healthcheck {
+  test: string[];
+  interval: string;
+  timeout: string;
+  retries: number;
+  startPeriod: string;
+}
+
+export interface ServiceModel {
+  name: ServiceName;
+  purpose: string;
+  image: string;
+  /** Build context, for images built from this repository. */
+  build?: string;
+  command?: string[];
+  ports: string[];
+  networks: NetworkName[];
+  secrets: SecretName[];
+  environment: { name: string; value: string }[];
+  volumes: string[];
+  dependsOn: ServiceName[];
+  healthcheck: Healthcheck;
+  memoryLimit: string;
+}
+
+export interface SecretModel {
+  name: SecretName;
+  file: string;
+  mountPath: string;
+  usedBy: ServiceName[];
+}
+
+export interface VolumeModel {
+  name: string;
+  purpose: string;
+}
+
+export interface StackModel {
+  projectName: string;
+  serverName: string;
+  httpPort: number;
+  dbName: string;
+  dbUser: string;
+  redis: boolean;
+  restartPolicy: typeof RESTART_POLICY;
+  backendPort: number;
+  backendImage: string;
+  /** Base image of the backend's Dockerfile. */
+  pythonImage: string;
+  nginxHealthPath: string;
+  backendHealthPath: string;
+  services: ServiceModel[];
+  networks: NetworkModel[];
+  secrets: SecretModel[];
+  volumes: VolumeModel[];
+  routes: Route[];
+}
+
+export const BACKEND_PORT = 8000;
+export const NGINX_HEALTH_PATH = '/nginx-health';
+export const BACKEND_HEALTH_PATH = '/health/';
+export const RESTART_POLICY = 'unless-stopped';
+
+export const NETWORKS: Record<NetworkName, NetworkModel> = {
+  'frontend-network': { name: 'frontend-network', internal: false, purpose: 'public side: nginx and the backend it proxies to' },
+  'backend-network': { name: 'backend-network', internal: true, purpose: 'private side, no route out: the backend and its data stores' },
+};
+
+/** Least privilege: each service joins only the networks it talks on. */
+const NETWORK_MEMBERSHIP: Record<ServiceName, NetworkName[]> = {
+  nginx: ['frontend-network'],
+  backend: ['frontend-network', 'backend-network'],
+  postgres: ['backend-network'],
+  redis: ['backend-network'],
+};
+
+const HEALTH_TIMING = { interval: '10s', timeout: '5s', retries: 5 } as const;
+
+export function buildStackModel(answers: Answers): StackModel {
+  const services: ServiceModel[] = [nginxService(answers), backendService(answers), postgresService(answers)];
+  if (answers.redis) services.push(redisService(answers));
+
+  const secrets = (Object.keys(SECRET_FILES) as SecretName[])
+    .map((name) => ({
+      name,
+      file: `./${secretPath(name)}`,
+      mountPath: secretMountPath(name),
+      usedBy: services.filter((service) => service.secrets.includes(name)).map((service) => service.name),
+    }))
+    .filter((secret) => secret.usedBy.length > 0);
+
+  const volumes: VolumeModel[] = [{ name: 'postgres_data', purpose: 'PostgreSQL data directory' }];
+  if (answers.redis) volumes.push({ name: 'redis_data', purpose: 'Redis append-only file' });
+
+  return {
+    projectName: answers.projectName,
+    serverName: answers.serverName,
+    httpPort: answers.httpPort,
+    dbName: answers.dbName,
+    dbUser: answers.dbUser,
+    redis: answers.redis,
+    restartPolicy: RESTART_POLICY,
+    backendPort: BACKEND_PORT,
+    backendImage: backendImageName(answers.projectName),
+    pythonImage: IMAGES.python,
+    nginxHealthPath: NGINX_HEALTH_PATH,
+    backendHealthPath: BACKEND_HEALTH_PATH,
+    services,
+    networks: [NETWORKS['frontend-network'], NETWORKS['backend-network']],
+    secrets,
+    volumes,
+    routes: answers.routes,
+  };
+}
+
+/** The locally built backend image gets a fixed tag: an untagged image would mean `latest`. */
+export function backendImageName(projectName: string): string {
+  return `${projectName}-backend:local`;
+}
+
+function nginxService(answers: Answers): ServiceModel {
+  return {
+    name: 'nginx',
+    purpose: 'reverse proxy, the only service with a published port',
+    image: IMAGES.nginx,
+    ports: [`${answers.httpPort}:80`],
+    networks: NETWORK_MEMBERSHIP.nginx,
+    secrets: [],
+    environment: [],
+    volumes: ['./nginx/nginx.conf:/etc/nginx/nginx.conf:ro'],
+    dependsOn: ['backend'],
+    healthcheck: {
+      // Sent with the stack's host name: the default server drops every other Host with 444.
+      test: ['CMD', 'curl', '--fail', '--silent', '--output', '/dev/null', '--header', `Host: ${answers.serverName}`, `http://127.0.0.1${NGINX_HEALTH_PATH}`],
+      ...HEALTH_TIMING,
+      startPeriod: '10s',
+    },
+    memoryLimit: answers.memory.nginx.text,
+  };
+}
+
+function backendService(answers: Answers): ServiceModel {
+  const secrets: SecretName[] = answers.redis ? ['django_secret_key', 'db_password', 'redis_password'] : ['django_secret_key', 'db_password'];
+  const environment = [
+    { name: 'DJANGO_SECRET_KEY_FILE', value: secretMountPath('django_secret_key') },
+    { name: 'POSTGRES_HOST', value: 'postgres' },
+    { name: 'POSTGRES_DB', value: answers.dbName },
+    { name: 'POSTGRES_USER', value: answers.dbUser },
+    { name: 'DB_PASSWORD_FILE', value: secretMountPath('db_password') },
+  ];
+  if (answers.redis) {
+    environment.push({ name: 'REDIS_HOST', value: 'redis' }, { name: 'REDIS_PASSWORD_FILE', value: secretMountPath('redis_password') });
+  }
+  // urlopen raises on any non-2xx, and /health/ answers 503 when a data store is down.
+  const probe = `import urllib.request; urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:${BACKEND_PORT}${BACKEND_HEALTH_PATH}', headers={'Host': '${answers.serverName}'}), timeout=4)`;
+  return {
+    name: 'backend',
+    purpose: 'Django served by gunicorn as a non-root user',
+    image: backendImageName(answers.projectName),
+    build: './backend',
+    ports: [],
+    networks: NETWORK_MEMBERSHIP.backend,
+    secrets,
+    environment,
+    volumes: [],
+    dependsOn: answers.redis ? ['postgres', 'redis'] : ['postgres'],
+    healthcheck: { test: ['CMD', 'python', '-c', probe], ...HEALTH_TIMING, startPeriod: '30s' },
+    memoryLimit: answers.memory.backend.text,
+  };
+}
+
+function postgresService(answers: Answers): ServiceModel {
+  return {
+    name: 'postgres',
+    purpose: 'PostgreSQL, reachable only from the backend network',
+    image: IMAGES.postgres,
+    ports: [],
+    networks: NETWORK_MEMBERSHIP.postgres,
+    secrets: ['db_password'],
+    environment: [
+      { name: 'POSTGRES_DB', value: answers.dbName },
+      { name: 'POSTGRES_USER', value: answers.dbUser },
+      { name: 'POSTGRES_PASSWORD_FILE', value: secretMountPath('db_password') },
+    ],
+    volumes: [`postgres_data:${DATA_DIRECTORIES.postgres}`],
+    dependsOn: [],
+    healthcheck: {
+      // TCP on 127.0.0.1, not the socket: during first-run initialisation the image runs a
+      // temporary server on the socket only, which must not count as ready.
+      test: ['CMD', 'pg_isready', '--host=127.0.0.1', '--port=5432', `--username=${answers.dbUser}`, `--dbname=${answers.dbName}`],
+      ...HEALTH_TIMING,
+      startPeriod: '30s',
+    },
+    memoryLimit: answers.memory.postgres.text,
+  };
+}
+
+function redisService(answers: Answers): ServiceModel {
+  return {
+    name: 'redis',
+    purpose: 'Redis with a password, reachable only from the backend network',
+    image: IMAGES.redis,
+    command: ['redis-server', '--aclfile', secretMountPath('redis_acl'), '--appendonly', 'yes'],
+    ports: [],
+    networks: NETWORK_MEMBERSHIP.redis,
+    secrets: ['redis_acl', 'redis_password'],
+    environment: [],
+    volumes: [`redis_data:${DATA_DIRECTORIES.redis}`],
+    dependsOn: [],
+    healthcheck: {
+      // An unauthenticated PING answers NOAUTH with exit code 0, so require PONG. --askpass reads
+      // the password from stdin: it never appears in argv or in the environment.
+      test: ['CMD-SHELL', `redis-cli --askpass ping < ${secretMountPath('redis_password')} | grep -qx PONG`],
+      ...HEALTH_TIMING,
+      startPeriod: '10s',
+    },
+    memoryLimit: answers.memory.redis.text,
+  };
+}

@@ -1,0 +1,21 @@
+/** The Docker secrets of the stack: one file each under secrets/, mounted at /run/secrets/<name>. */
+export const SECRET_FILES = {
+  django_secret_key: 'django_secret_key.txt',
+  db_password: 'db_password.txt',
+  redis_password: 'redis_password.txt',
+  // Redis ACL holding only the SHA-256 of redis_password: redis-server reads it with --aclfile,
+  // so the password never appears in argv, in the environment or in compose.yaml.
+  redis_acl: 'redis_users.acl',
+} as const;
+export type SecretName = keyof typeof SECRET_FILES;
+
+export const SECRETS_DIRECTORY = 'secrets';
+
+export function secretPath(name: SecretName): string {
+  return `${SECRETS_DIRECTORY}/${SECRET_FILES[name]}`;
+}
+
+/** Where Compose mounts a secret inside a container. */
+export function secretMountPath(name: SecretName): string {
+  return `/run/secrets/${name}`;
+}

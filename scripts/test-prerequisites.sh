@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite runs as oracles: nginx (nginx -t), Django 3.2 and
+# the backend's client libraries (manage.py check --deploy). Idempotent; uses sudo when not root.
+set -euo pipefail
+
+packages=(
+  nginx-light            # nginx -t on every generated nginx.conf
+  python3-django         # manage.py check --deploy on the generated backend (Django 3.2)
+  python3-psycopg2       # the backend's PostgreSQL driver, imported by Django's postgresql backend
+  python3-redis          # the backend's Redis client, imported by the health view
+  util-linux             # unshare: nginx -t resolves service names through a private /etc/hosts
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "test prerequisites: all installed"
+  exit 0
+fi
+
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "test prerequisites: installed ${missing[*]}"

@@ -1,0 +1,150 @@
+/**
+ * The generated compose.yaml against the Compose Specification schema and the security
+ * structure the design asks for, on several answer sets.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { composeSchemaErrors } from './support/compose-schema.js';
+import { EXAMPLE_ANSWERS_JSON, generate } from './support/generate.js';
+import { readCompose, readStored } from './support/stack-files.js';
+import { readTree } from './support/tree.js';
+
+const SCENARIOS: Record<string, Record<string, unknown>> = {
+  'example answers': { answers: EXAMPLE_ANSWERS_JSON },
+  defaults: {},
+  'redis off': { 'no-redis': true, redis: false },
+  'many routes, custom port and names': {
+    'project-name': 'billing-2',
+    'db-name': 'Billing_Data',
+    'db-user': 'billing',
+    'server-name': 'billing.example.org',
+    'http-port': '18080',
+    routes: Array.from({ length: 60 }, (_, i) => `/v${i}/items`).join(','),
+  },
+};
+
+describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options) => {
+  let directory: string;
+  const compose = () => readCompose(directory);
+
+  it('is generated', async () => {
+    directory = await generate({ options });
+  });
+
+  it('validates against the Compose Specification schema, without a version key', () => {
+    expect(composeSchemaErrors(compose())).toEqual([]);
+    expect(compose()).not.toHaveProperty('version');
+  });
+
+  it('puts only nginx on the public network, and the data stores on the internal one', () => {
+    const { services, networks } = compose();
+    expect(networks['backend-network']).toMatchObject({ internal: true });
+    expect(networks['frontend-network']?.internal).toBeUndefined();
+    expect(services['nginx']?.networks).toEqual(['frontend-network']);
+    expect(services['backend']?.networks).toEqual(['frontend-network', 'backend-network']);
+    expect(services['postgres']?.networks).toEqual(['backend-network']);
+    const onPublic = Object.entries(services).filter(([, s]) => s.networks?.includes('frontend-network')).map(([n]) => n);
+    expect(onPublic.sort()).toEqual(['backend', 'nginx']);
+    if (services['redis']) expect(services['redis'].networks).toEqual(['backend-network']);
+  });
+
+  it('publishes a port from nginx only, the answered one', () => {
+    const { services } = compose();
+    const stored = readStored(directory);
+    const publishing = Object.entries(services).filter(([, s]) => s.ports !== undefined);
+    expect(publishing.map(([name]) => name)).toEqual(['nginx']);
+    expect(services['nginx']?.ports).toEqual([`${stored['httpPort']}:80`]);
+  });
+
+  it('grants each service only the secrets it uses, through *_FILE variables', () => {
+    const { services, secrets } = compose();
+    const redis = readStored(directory)['redis'] === true;
+    expect(services['nginx']?.secrets).toBeUndefined();
+    expect(services['postgres']?.secrets).toEqual(['db_password']);
+    expect(services['backend']?.secrets).toEqual(redis ? ['django_secret_key', 'db_password', 'redis_password'] : ['django_secret_key', 'db_password']);
+    expect(services['redis']?.secrets).toEqual(redis ? ['redis_acl', 'redis_password'] : undefined);
+    for (const [name, service] of Object.entries(services)) {
+      for (const [variable, value] of Object.entries(service.environment ?? {})) {
+        if (!variable.endsWith('_FILE')) continue;
+        const secret = value.replace('/run/secrets/', '');
+        expect(service.secrets, `${name} ${variable}`).toContain(secret);
+      }
+    }
+    for (const [name, secret] of Object.entries(secrets)) {
+      expect(secret.file.startsWith('./secrets/'), name).toBe(true);
+      expect(statSync(join(directory, secret.file)).isFile(), name).toBe(true);
+    }
+    expect(Object.keys(secrets).sort()).toEqual(redis ? ['db_password', 'django_secret_key', 'redis_acl', 'redis_password'] : ['db_password', 'django_secret_key']);
+  });
+
+  it('gates start-up on healthchecks and limits memory as answered', () => {
+    const { services } = compose();
+    const stored = readStored(directory) as { memory: Record<string, string>; redis: boolean };
+    for (const [name, service] of Object.entries(services)) {
+      expect(service.healthcheck?.test?.[0], name).toMatch(/^CMD(-SHELL)?$/);
+      expect(service.restart, name).toBe('unless-stopped');
+      expect(service.deploy?.resources?.limits?.memory, name).toBe(stored.memory[name]);
+      for (const dependency of Object.values(service.depends_on ?? {})) expect(dependency.condition).toBe('service_healthy');
+    }
+    expect(Object.keys(services['nginx']?.depends_on ?? {})).toEqual(['backend']);
+    expect(Object.keys(services['backend']?.depends_on ?? {})).toEqual(stored.redis ? ['postgres', 'redis'] : ['postgres']);
+  });
+
+  it('pins every image to a tag and keeps data in named volumes', () => {
+    const { services, volumes } = compose();
+    for (const [name, service] of Object.entries(services)) {
+      expect(service.image, name).toMatch(/^[a-z0-9._/-]+:[A-Za-z0-9._-]+$/);
+      expect(service.image, name).not.toMatch(/:latest$/);
+    }
+    expect(services['postgres']?.volumes).toEqual(['postgres_data:/var/lib/postgresql/data']);
+    expect(volumes).toHaveProperty('postgres_data');
+    if (services['redis']) expect(services['redis'].volumes).toEqual(['redis_data:/data']);
+  });
+
+  it('writes strong secrets into a 0700 directory, and nowhere else', () => {
+    const tree = readTree(directory);
+    const secretFiles = [...tree.keys()].filter((path) => path.startsWith('secrets/') && path !== 'secrets/README.md');
+    expect(statSync(join(directory, 'secrets')).mode & 0o777).toBe(0o700);
+    const values: string[] = [];
+    for (const path of secretFiles) {
+      expect(statSync(join(directory, path)).mode & 0o777, path).toBe(0o444);
+      const value = tree.get(path)!;
+      if (path.endsWith('.acl')) {
+        expect(value).toMatch(/^user default on #[0-9a-f]{64} ~\* &\* \+@all\n$/);
+        continue;
+      }
+      values.push(value);
+      if (path.includes('django_secret_key')) expect(value.length).toBeGreaterThanOrEqual(50);
+      else expect(value).toMatch(/^[A-Za-z0-9]{32,}$/);
+    }
+    for (const [path, content] of tree) {
+      if (path.startsWith('secrets/')) continue;
+      for (const value of values) expect(content.includes(value), `${path} holds a secret value`).toBe(false);
+    }
+  });
+
+  it('git-ignores the secret files but keeps the secrets directory', () => {
+    execFileSync('git', ['init', '--quiet'], { cwd: directory });
+    const ignored = (path: string) => {
+      try {
+        execFileSync('git', ['check-ignore', '--quiet', path], { cwd: directory });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (const secret of Object.values(compose().secrets)) expect(ignored(secret.file), secret.file).toBe(true);
+    expect(ignored('secrets/README.md')).toBe(false);
+    expect(ignored('.env')).toBe(true);
+    expect(ignored('compose.yaml')).toBe(false);
+  });
+
+  it('records the answers in .yo-rc.json', () => {
+    const stored = readStored(directory);
+    expect(Object.keys(stored).sort()).toEqual(['dbName', 'dbUser', 'httpPort', 'memory', 'projectName', 'redis', 'routes', 'serverName']);
+    expect(compose().name).toBe(stored['projectName']);
+    expect(readFileSync(join(directory, '.yo-rc.json'), 'utf8')).not.toMatch(/password|secret_key/i);
+  });
+});

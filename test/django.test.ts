@@ -1,0 +1,102 @@
+/**
+ * The generated Django backend on Debian's Django 3.2: `manage.py check --deploy` passes, routes
+ * answer with path-prefix semantics, and settings refuse to start without their secrets.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EXAMPLE_ANSWERS_JSON, generate } from './support/generate.js';
+import { DEBIAN_PYTHON, prerequisite } from './support/prerequisites.js';
+
+const haveDjango = prerequisite(
+  "Debian's Django with psycopg2 and redis",
+  () => spawnSync(DEBIAN_PYTHON, ['-c', 'import django, psycopg2, redis']).status === 0,
+  'scripts/test-prerequisites.sh',
+);
+
+function secretEnvironment(directory: string, redis: boolean): NodeJS.ProcessEnv {
+  const secrets = join(directory, 'secrets');
+  return {
+    PATH: process.env['PATH'],
+    DJANGO_SECRET_KEY_FILE: join(secrets, 'django_secret_key.txt'),
+    DB_PASSWORD_FILE: join(secrets, 'db_password.txt'),
+    ...(redis ? { REDIS_PASSWORD_FILE: join(secrets, 'redis_password.txt') } : {}),
+  };
+}
+
+function python(directory: string, args: string[], env: NodeJS.ProcessEnv) {
+  const result = spawnSync(DEBIAN_PYTHON, args, { cwd: join(directory, 'backend'), env, encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, output: `${result.stdout}${result.stderr}` };
+}
+
+// Asks the URL configuration what each path resolves to, through Django's test client.
+const ROUTE_PROBE = `
+import json, os, sys
+os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+import django
+django.setup()
+from django.test import Client
+from django.test.utils import setup_test_environment
+setup_test_environment()
+client = Client(HTTP_HOST=sys.argv[1])
+result = {}
+for path in sys.argv[2:]:
+    response = client.get(path)
+    result[path] = [response.status_code, json.loads(response.content) if response.status_code == 200 else None]
+print(json.dumps(result))
+`;
+
+const SCENARIOS: Record<string, { options: Record<string, unknown>; redis: boolean; host: string }> = {
+  'example answers': { options: { answers: EXAMPLE_ANSWERS_JSON }, redis: true, host: 'shop.localhost' },
+  'redis off, nested and dotted routes': { options: { redis: false, routes: '/api,/api/v2,/files.v1' }, redis: false, host: 'localhost' },
+};
+
+describe.runIf(haveDjango).each(Object.entries(SCENARIOS))('Django backend for %s', (_name, scenario) => {
+  let directory: string;
+
+  it('passes manage.py check --deploy with warnings as failures', async () => {
+    directory = await generate({ options: scenario.options });
+    const result = python(directory, ['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'], secretEnvironment(directory, scenario.redis));
+    expect(result.output).toMatch(/System check identified no issues/);
+    expect(result.status).toBe(0);
+  });
+
+  it('compiles every Python file', () => {
+    const result = python(directory, ['-m', 'compileall', '-q', '.'], { PATH: process.env['PATH'], PYTHONDONTWRITEBYTECODE: '1' });
+    expect(result.output).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('answers each route and its sub-paths, never a look-alike prefix or another host', () => {
+    const paths = scenario.redis ? ['/api', '/api/orders/7', '/admin/x', '/apiary', '/other'] : ['/api', '/api/v2/x', '/files.v1/a', '/files-v1', '/apiary'];
+    const result = python(directory, ['-c', ROUTE_PROBE, scenario.host, ...paths], secretEnvironment(directory, scenario.redis));
+    expect(result.status, result.output).toBe(0);
+    const answers = JSON.parse(result.stdout) as Record<string, [number, { route: string } | null]>;
+    if (scenario.redis) {
+      expect(answers['/api']).toEqual([200, { route: '/api', path: '/api' }]);
+      expect(answers['/api/orders/7']?.[1]?.route).toBe('/api');
+      expect(answers['/admin/x']?.[1]?.route).toBe('/admin');
+      expect(answers['/apiary']?.[0]).toBe(404);
+      expect(answers['/other']?.[0]).toBe(404);
+    } else {
+      expect(answers['/api/v2/x']?.[1]?.route).toBe('/api/v2');
+      expect(answers['/files.v1/a']?.[1]?.route).toBe('/files.v1');
+      expect(answers['/files-v1']?.[0]).toBe(404);
+      expect(answers['/apiary']?.[0]).toBe(404);
+    }
+    const wrongHost = python(directory, ['-c', ROUTE_PROBE, 'evil.example', '/api'], secretEnvironment(directory, scenario.redis));
+    expect(JSON.parse(wrongHost.stdout)['/api'][0]).toBe(400);
+  });
+
+  it('refuses to start without its secrets, naming the missing one', () => {
+    const env = secretEnvironment(directory, scenario.redis);
+    delete env['DB_PASSWORD_FILE'];
+    const missing = python(directory, ['manage.py', 'check'], env);
+    expect(missing.status).not.toBe(0);
+    expect(missing.output).toMatch(/Secret 'db_password' is missing: set DB_PASSWORD_FILE/);
+    const unreadable = python(directory, ['manage.py', 'check'], { ...env, DB_PASSWORD_FILE: '/nonexistent/db_password' });
+    expect(unreadable.output).toMatch(/DB_PASSWORD_FILE=\/nonexistent\/db_password cannot be read/);
+    const fromEnvironment = python(directory, ['manage.py', 'check'], { ...env, DB_PASSWORD: 'from-the-environment' });
+    expect(fromEnvironment.status, fromEnvironment.output).toBe(0);
+  });
+});

@@ -1,0 +1,37 @@
+/** Runs the generator in-process through yeoman-test, into a fresh directory. */
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import helpers from 'yeoman-test';
+import SecureStackGenerator from '../../generators/app/generator.js';
+
+export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
+export const EXAMPLE_ANSWERS_JSON = join(REPO_ROOT, 'examples/answers.json');
+export const EXAMPLE_ANSWERS_YAML = join(REPO_ROOT, 'examples/answers.yaml');
+
+export function freshDirectory(name = 'stack'): string {
+  const directory = join(mkdtempSync(join(tmpdir(), 'secure-stack-test-')), name);
+  mkdirSync(directory);
+  return directory;
+}
+
+export interface GenerateOptions {
+  /** Generator options, keyed by flag name (e.g. { 'http-port': '9000', answers: 'a.json' }). */
+  options?: Record<string, unknown>;
+  /** Prompt answers, keyed by flag name; implies an interactive run. */
+  prompts?: Record<string, unknown>;
+  directory?: string;
+  /** Raw command-line arguments, parsed by the generator as a shell's would be. */
+  args?: string[];
+}
+
+export async function generate({ options = {}, prompts, directory = freshDirectory(), args = [] }: GenerateOptions = {}): Promise<string> {
+  const interactive = prompts ? { interactive: true } : {};
+  await helpers
+    .run(SecureStackGenerator, { namespace: 'secure-stack:app' })
+    .cd(directory)
+    .withArguments(args)
+    .withOptions({ ...options, ...interactive })
+    .withAnswers(prompts ?? {});
+  return directory;
+}
