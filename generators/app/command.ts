@@ -15,6 +15,8 @@ export interface RunFlag {
 export const RUN_FLAGS: readonly RunFlag[] = [
   { name: 'answers', type: 'string', description: 'Answers file (JSON or YAML); implies a non-interactive run' },
   { name: 'interactive', type: 'boolean', description: 'Ask for missing answers even without a terminal or with CI set' },
+  { name: 'check', type: 'boolean', description: 'Drift check: write nothing, exit 4 listing the files a run would change' },
+  { name: 'dry-run', type: 'boolean', description: 'Show what a run would do, write nothing' },
 ];
 
 export interface OptionDeclaration {
@@ -71,7 +73,6 @@ export function helpText(): string {
     '',
     'Options:',
     ...lines,
-    `  ${'--force'.padEnd(30)} Overwrite generated files without asking (secrets are never overwritten)`,
     `  ${'--help'.padEnd(30)} Show this help`,
     '',
     EXIT_CODES_HELP,

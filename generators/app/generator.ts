@@ -3,6 +3,7 @@
  * ask for what is missing when interactive, then render the stack model and write it with its
  * secrets. Thin on purpose: each step is a call into generators/lib.
  */
+import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import Generator from 'yeoman-generator';
 import { readAnswersFile } from '../lib/answers/answers-file.js';
@@ -14,14 +15,21 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from '../lib/package-info.js';
 import { renderStack } from '../lib/render.js';
 import { ensureSecrets } from '../lib/secrets.js';
 import { buildStackModel } from '../lib/stack/model.js';
+import { SECRETS_DIRECTORY } from '../lib/stack/secret-names.js';
+import { describePlan } from '../lib/upgrade/describe.js';
+import { planRun } from '../lib/upgrade/plan.js';
+import { STORED_CONFIG_FILE, storedConfigContent } from '../lib/upgrade/stored-config.js';
+import { assertNoSymlink, resolveInside } from '../lib/write/safe-paths.js';
+import { applyOperations, recoverInterruptedRun } from '../lib/write/transaction.js';
 import { flagSource, optionDeclarations, unknownFlags } from './command.js';
 import { STACK_FILES } from './files.js';
 
-type GeneratorOptions = Generator['options'] & { answers?: string; interactive?: boolean };
+type GeneratorOptions = Generator['options'] & { answers?: string; interactive?: boolean; check?: boolean; 'dry-run'?: boolean };
 
 export default class SecureStackGenerator extends Generator<Record<string, unknown>, GeneratorOptions> {
   #supplied: SuppliedAnswers = {};
   #answers?: Answers;
+  #conflicted: string[] = [];
 
   constructor(args: string[], options: GeneratorOptions) {
     // customInstallTask: the stack has no package.json, so skip yeoman's package-manager step.
@@ -47,6 +55,7 @@ export default class SecureStackGenerator extends Generator<Record<string, unkno
   }
 
   initializing(): void {
+    recoverInterruptedRun(this.destinationRoot());
     const unknown = unknownFlags(this._args, new Set(Object.keys(this._options)));
     if (unknown.length > 0) {
       throw new UserError(`Unknown option${unknown.length > 1 ? 's' : ''}: ${unknown.map((n) => `--${n}`).join(', ')}. Run with --help for the list.`, ExitCode.usage);
@@ -96,21 +105,46 @@ export default class SecureStackGenerator extends Generator<Record<string, unkno
       const stored = serialiseAnswers(answers);
       this.log.info(`Defaults used for: ${defaulted.map((key) => `${key}=${JSON.stringify(valueAt(stored, key))}`).join(', ')}`);
     }
-    this.config.set(serialiseAnswers(answers));
   }
 
   writing(): void {
+    const root = this.destinationRoot();
     const model = buildStackModel(this.#answers!);
-    for (const file of renderStack(model, STACK_FILES)) {
-      if (file.owner === 'user' && this.fs.exists(this.destinationPath(file.path))) continue;
-      this.fs.write(this.destinationPath(file.path), file.content);
+    const read = (path: string) => readIfFile(resolveInside(root, path));
+    const plan = planRun({ rendered: renderStack(model, STACK_FILES), read, generatorVersion: PACKAGE_VERSION });
+    const config = storedConfigContent(read(STORED_CONFIG_FILE), PACKAGE_NAME, serialiseAnswers(this.#answers!));
+    const operations = config === read(STORED_CONFIG_FILE) ? plan.operations : [...plan.operations, { op: 'write' as const, path: STORED_CONFIG_FILE, content: config }];
+
+    if (this.options.check) {
+      const drifted = [...new Set(operations.map((operation) => operation.path))];
+      if (drifted.length > 0) {
+        throw new UserError(`Drift: a run would change ${drifted.length} file${drifted.length === 1 ? '' : 's'}:\n${drifted.map((path) => `  ${path}`).join('\n')}`, ExitCode.driftFound);
+      }
+      this.log.ok('No drift: the repository is what the generator would write.');
+      return;
     }
-    const report = ensureSecrets(this.destinationRoot(), model.secrets.map((secret) => secret.name));
+    if (this.options['dry-run']) {
+      this.log.info(`Dry run, nothing written:\n${describePlan(plan.actions, operations).join('\n')}`);
+      return;
+    }
+    // Every path is checked before anything is written, secrets included.
+    for (const path of [SECRETS_DIRECTORY, ...operations.map((operation) => operation.path)]) assertNoSymlink(root, path);
+    // Secrets first: a stack on disk always has its secrets.
+    const report = ensureSecrets(root, model.secrets.map((secret) => secret.name));
+    applyOperations(root, operations);
+    for (const line of describePlan(plan.actions, [])) this.log.info(line);
     if (report.created.length > 0) this.log.info(`Generated secrets (values not shown): ${report.created.join(', ')}`);
-    if (report.kept.length > 0) this.log.info(`Kept existing secrets: ${report.kept.join(', ')}`);
+    this.#conflicted = plan.conflicted;
   }
 
   end(): void {
+    if (this.options.check || this.options['dry-run']) return;
+    if (this.#conflicted.length > 0) {
+      throw new UserError(
+        `Merge conflicts: your edits and the new templates changed the same lines in:\n${this.#conflicted.map((path) => `  ${path}`).join('\n')}\nResolve the <<<<<<< / >>>>>>> blocks, then re-run.`,
+        ExitCode.mergeConflicts,
+      );
+    }
     this.log.ok(`Stack "${this.#answers!.projectName}" written. Start it with: docker compose up -d --build`);
   }
 
@@ -128,4 +162,12 @@ function promptText(field: Field<unknown>, value: unknown): string | boolean {
 
 function valueAt(stored: Record<string, unknown>, key: FieldKey): unknown {
   return key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], stored);
+}
+
+function readIfFile(path: string): string | undefined {
+  try {
+    return statSync(path).isFile() ? readFileSync(path, 'utf8') : undefined;
+  } catch {
+    return undefined;
+  }
 }

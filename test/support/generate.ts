@@ -35,3 +35,13 @@ export async function generate({ options = {}, prompts, directory = freshDirecto
     .withAnswers(prompts ?? {});
   return directory;
 }
+
+/** The error a run is expected to fail with (a run that succeeds fails the test). */
+export async function failure(run: Promise<unknown>): Promise<Error & { code?: number }> {
+  return run.then(
+    () => {
+      throw new Error('the run was expected to fail');
+    },
+    (error: Error & { code?: number }) => error,
+  );
+}

@@ -1,0 +1,140 @@
+/** Re-running inside a generated repository: user edits and secrets survive, drift is detected. */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PACKAGE_VERSION } from '../generators/lib/package-info.js';
+import { composeSchemaErrors } from './support/compose-schema.js';
+import { EXAMPLE_ANSWERS_JSON, failure, generate } from './support/generate.js';
+import { nginxAvailable, nginxTest } from './support/nginx.js';
+import { prerequisite } from './support/prerequisites.js';
+import { snapshotTree } from './support/snapshot.js';
+import { readCompose, readStored } from './support/stack-files.js';
+
+const haveNginx = prerequisite('nginx and unshare', nginxAvailable, 'scripts/test-prerequisites.sh');
+
+const read = (directory: string, path: string) => readFileSync(join(directory, path), 'utf8');
+const edit = (directory: string, path: string, from: string, to: string) => {
+  const content = read(directory, path);
+  expect(content, `${path} holds ${from}`).toContain(from);
+  writeFileSync(join(directory, path), content.replace(from, to));
+};
+const secretsOf = (directory: string) => Object.fromEntries(Object.entries(snapshotTree(join(directory, 'secrets'))).map(([path, entry]) => [path, entry]));
+
+describe('re-running the generator', () => {
+  it('changes nothing on disk with the same answers and templates, mtimes included', async () => {
+    const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
+    const before = snapshotTree(directory);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await generate({ directory });
+    expect(snapshotTree(directory)).toEqual(before);
+  });
+
+  it('asks nothing when answers are stored: the prompts are not reached', async () => {
+    const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
+    const before = snapshotTree(directory);
+    // Interactive, with prompt answers that would change everything: stored answers win.
+    await generate({ directory, prompts: { 'project-name': 'other', 'http-port': '1234', routes: '/x' } });
+    expect(snapshotTree(directory)).toEqual(before);
+  });
+
+  it('keeps user edits in compose.yaml and nginx.conf while the upgrade changes other lines of them', async () => {
+    const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
+    const secrets = secretsOf(directory);
+    edit(directory, 'compose.yaml', '      POSTGRES_USER: "shop_app"\n      DB_PASSWORD_FILE', '      POSTGRES_USER: "shop_app"\n      FEATURE_FLAGS: "beta"\n      DB_PASSWORD_FILE');
+    edit(directory, 'nginx/nginx.conf', 'client_max_body_size 10m;', 'client_max_body_size 25m;');
+
+    await generate({ directory, options: { 'http-port': '9000', routes: '/api,/admin,/v2' } });
+
+    const compose = readCompose(directory);
+    expect(compose.services['nginx']?.ports).toEqual(['9000:80']);
+    expect(compose.services['backend']?.environment?.['FEATURE_FLAGS']).toBe('beta');
+    expect(composeSchemaErrors(compose)).toEqual([]);
+    const nginx = read(directory, 'nginx/nginx.conf');
+    expect(nginx).toContain('client_max_body_size 25m;');
+    expect(nginx).toContain('location /v2/ {');
+    if (haveNginx) expect(nginxTest(join(directory, 'nginx/nginx.conf'), Object.keys(compose.services)).output).toBe('');
+    expect(read(directory, 'backend/config/routes.py')).toContain('"/v2"');
+    expect(secretsOf(directory)).toEqual(secrets);
+  });
+
+  it('writes conflict markers, lists the file and exits 3 when an edit and the upgrade touch the same lines', async () => {
+    const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
+    edit(directory, 'compose.yaml', '      - "8080:80"', '      - "127.0.0.1:8080:80"');
+    const error = await failure(generate({ directory, options: { 'http-port': '9000' } }));
+    expect(error.code).toBe(3);
+    expect(error.message).toMatch(/Merge conflicts: .*\n  compose\.yaml\n/);
+    expect(read(directory, 'compose.yaml')).toMatch(/<<<<<<< yours \(on disk\)\n {6}- "127\.0\.0\.1:8080:80"\n=======\n {6}- "9000:80"\n>>>>>>> new template \(generator-secure-stack [0-9.]+\)\n/);
+    // Files without conflicts were still upgraded.
+    expect(read(directory, 'README.md')).toContain(':9000');
+    // Re-running with the conflict unresolved reports it again and changes nothing.
+    const before = snapshotTree(directory);
+    expect((await failure(generate({ directory }))).code).toBe(3);
+    expect(snapshotTree(directory)).toEqual(before);
+  });
+
+  it('leaves a generated file the user deleted deleted', async () => {
+    const directory = await generate();
+    rmSync(join(directory, 'backend/.dockerignore'));
+    rmSync(join(directory, 'backend/app/views.py'));
+    await generate({ directory, options: { routes: '/api,/other' } });
+    expect(() => read(directory, 'backend/.dockerignore')).toThrow(/ENOENT/);
+    expect(() => read(directory, 'backend/app/views.py')).toThrow(/ENOENT/);
+  });
+
+  it('follows a changed answer (redis off) without touching a secret', async () => {
+    const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
+    const secrets = secretsOf(directory);
+    await generate({ directory, options: { redis: false } });
+    expect(readCompose(directory).services).not.toHaveProperty('redis');
+    expect(read(directory, 'backend/config/settings.py')).not.toMatch(/redis/i);
+    expect(readStored(directory)['redis']).toBe(false);
+    expect(secretsOf(directory)).toEqual(secrets);
+  });
+
+  it('upgrades a repository rendered by an older version: edits kept, version recorded', async () => {
+    const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
+    // Make the repository look rendered by 0.0.1: an older state and an older compose.yaml base.
+    const statePath = join(directory, '.secure-stack/state.json');
+    writeFileSync(statePath, read(directory, '.secure-stack/state.json').replace(/"generatorVersion": "[^"]+"/, '"generatorVersion": "0.0.1"'));
+    const baseCompose = join(directory, '.secure-stack/rendered/compose.yaml.base');
+    const oldRender = read(directory, '.secure-stack/rendered/compose.yaml.base').replace('restart: unless-stopped', 'restart: always');
+    writeFileSync(baseCompose, oldRender);
+    writeFileSync(join(directory, 'compose.yaml'), oldRender.replace('  # PostgreSQL data directory\n', '  # PostgreSQL data directory (backed up nightly)\n'));
+
+    await generate({ directory });
+
+    const compose = read(directory, 'compose.yaml');
+    expect(compose).not.toContain('restart: always');
+    expect(compose).toContain('(backed up nightly)');
+    expect(JSON.parse(read(directory, '.secure-stack/state.json')).generatorVersion).toBe(PACKAGE_VERSION);
+  });
+});
+
+describe('--check and --dry-run', () => {
+  it('--check passes on a fresh repository and with a user edit the templates would keep', async () => {
+    const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
+    edit(directory, 'nginx/nginx.conf', 'client_max_body_size 10m;', 'client_max_body_size 25m;');
+    const before = snapshotTree(directory);
+    await generate({ directory, options: { check: true } });
+    expect(snapshotTree(directory)).toEqual(before);
+  });
+
+  it('--check exits 4 listing the files that differ, writing nothing', async () => {
+    const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
+    rmSync(join(directory, 'nginx/nginx.conf'));
+    rmSync(join(directory, '.secure-stack/state.json'));
+    const before = snapshotTree(directory);
+    const error = await failure(generate({ directory, options: { check: true, 'http-port': '9000' } }));
+    expect(error.code).toBe(4);
+    expect(error.message).toMatch(/^Drift: a run would change \d+ files:/);
+    for (const path of ['compose.yaml', 'nginx/nginx.conf', '.yo-rc.json', '.secure-stack/state.json']) expect(error.message).toContain(`\n  ${path}`);
+    expect(snapshotTree(directory)).toEqual(before);
+  });
+
+  it('--dry-run lists what a run would do and writes nothing', async () => {
+    const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
+    const before = snapshotTree(directory);
+    await generate({ directory, options: { 'dry-run': true, routes: '/api,/v9' } });
+    expect(snapshotTree(directory)).toEqual(before);
+  });
+});
