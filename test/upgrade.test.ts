@@ -7,7 +7,7 @@ import { composeSchemaErrors } from './support/compose-schema.js';
 import { EXAMPLE_ANSWERS_JSON, failure, generate } from './support/generate.js';
 import { nginxAvailable, nginxTest } from './support/nginx.js';
 import { prerequisite } from './support/prerequisites.js';
-import { snapshotTree } from './support/snapshot.js';
+import { snapshotTree } from './support/tree-snapshot.js';
 import { readCompose, readStored } from './support/stack-files.js';
 
 const haveNginx = prerequisite('nginx and unshare', nginxAvailable, 'scripts/test-prerequisites.sh');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recoverInterruptedRun } from '../generators/lib/write/transaction.js';
 import { EXAMPLE_ANSWERS_JSON, failure, freshDirectory, generate, REPO_ROOT } from './support/generate.js';
-import { snapshotTree, type TreeSnapshot } from './support/snapshot.js';
+import { snapshotTree, type TreeSnapshot } from './support/tree-snapshot.js';
 
 describe('symbolic links in the destination', () => {
   it.each([
