@@ -55,7 +55,7 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
     const stored = readStored(directory);
     const publishing = Object.entries(services).filter(([, s]) => s.ports !== undefined);
     expect(publishing.map(([name]) => name)).toEqual(['nginx']);
-    expect(services['nginx']?.ports).toEqual([`${stored['httpPort']}:80`]);
+    expect(services["nginx"]?.ports).toEqual([`${stored["httpPort"]}:8080`]);
   });
 
   it('grants each service only the secrets it uses, through *_FILE variables', () => {

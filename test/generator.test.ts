@@ -37,7 +37,7 @@ describe('answer sources', () => {
     const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON, 'http-port': '9090', 'memory-nginx': '32m', routes: '/v1' } });
     const stored = readStored(directory);
     expect(stored).toMatchObject({ projectName: 'shop', httpPort: 9090, memory: { nginx: '32m', backend: '512m' }, routes: [{ path: '/v1' }] });
-    expect(readCompose(directory).services['nginx']?.ports).toEqual(['9090:80']);
+    expect(readCompose(directory).services['nginx']?.ports).toEqual(['9090:8080']);
   });
 
   it('re-uses the answers stored in .yo-rc.json, below flags', async () => {

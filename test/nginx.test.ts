@@ -44,7 +44,7 @@ describe.runIf(haveNginx).each(Object.entries(SCENARIOS))('nginx.conf for %s', (
     for (const header of ['X-Content-Type-Options', 'X-Frame-Options', 'Referrer-Policy', 'Content-Security-Policy']) {
       expect(config).toMatch(new RegExp(`^\\s*add_header ${header} .+ always;$`, 'm'));
     }
-    expect(config).toMatch(/listen 80 default_server;\s*server_name _;\s*return 444;/);
+    expect(config).toMatch(/listen 8080 default_server;\s*server_name _;\s*return 444;/);
     expect(config).toMatch(/^\s*client_max_body_size \d+m;$/m);
   });
 

@@ -46,7 +46,7 @@ describe('re-running the generator', () => {
     await generate({ directory, options: { 'http-port': '9000', routes: '/api,/admin,/v2' } });
 
     const compose = readCompose(directory);
-    expect(compose.services['nginx']?.ports).toEqual(['9000:80']);
+    expect(compose.services['nginx']?.ports).toEqual(['9000:8080']);
     expect(compose.services['backend']?.environment?.['FEATURE_FLAGS']).toBe('beta');
     expect(composeSchemaErrors(compose)).toEqual([]);
     const nginx = read(directory, 'nginx/nginx.conf');
@@ -59,11 +59,11 @@ describe('re-running the generator', () => {
 
   it('writes conflict markers, lists the file and exits 3 when an edit and the upgrade touch the same lines', async () => {
     const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
-    edit(directory, 'compose.yaml', '      - "8080:80"', '      - "127.0.0.1:8080:80"');
+    edit(directory, 'compose.yaml', '      - "8080:8080"', '      - "127.0.0.1:8080:8080"');
     const error = await failure(generate({ directory, options: { 'http-port': '9000' } }));
     expect(error.code).toBe(3);
     expect(error.message).toMatch(/Merge conflicts: .*\n  compose\.yaml\n/);
-    expect(read(directory, 'compose.yaml')).toMatch(/<<<<<<< yours \(on disk\)\n {6}- "127\.0\.0\.1:8080:80"\n=======\n {6}- "9000:80"\n>>>>>>> new template \(generator-secure-stack [0-9.]+\)\n/);
+    expect(read(directory, 'compose.yaml')).toMatch(/<<<<<<< yours \(on disk\)\n {6}- "127\.0\.0\.1:8080:8080"\n=======\n {6}- "9000:8080"\n>>>>>>> new template \(generator-secure-stack [0-9.]+\)\n/);
     // Files without conflicts were still upgraded.
     expect(read(directory, 'README.md')).toContain(':9000');
     // Re-running with the conflict unresolved reports it again and changes nothing.

@@ -7,6 +7,7 @@ import type { Answers } from '../answers/types.js';
 import type { Route } from '../answers/routes.js';
 import { DATA_DIRECTORIES, IMAGES } from './images.js';
 import { SECRET_FILES, secretMountPath, secretPath, type SecretName } from './secret-names.js';
+import { gunicornWorkers, nginxSettings, postgresSettings, redisSettings, type NginxSettings } from './tuning.js';
 
 export type ServiceName = 'nginx' | 'backend' | 'postgres' | 'redis';
 export type NetworkName = 'frontend-network' | 'backend-network';
@@ -26,6 +27,17 @@ export interface Healthcheck {
   startPeriod: string;
 }
 
+/** Container hardening of one service (CIS Docker Benchmark v1.6 section 5, OWASP Docker cheat sheet). */
+export interface Hardening {
+  /** Runs as this uid:gid from the start; unset where the image must start as root and drop. */
+  user?: string;
+  /** Everything is dropped (cap_drop: ALL); these few are added back, each with its reason. */
+  capAdd: { capability: string; reason: string }[];
+  /** The root filesystem is read-only; these paths are writable tmpfs mounts. */
+  tmpfs: string[];
+  pidsLimit: number;
+}
+
 export interface ServiceModel {
   name: ServiceName;
   purpose: string;
@@ -41,6 +53,8 @@ export interface ServiceModel {
   dependsOn: ServiceName[];
   healthcheck: Healthcheck;
   memoryLimit: string;
+  shmSize?: string;
+  hardening: Hardening;
 }
 
 export interface SecretModel {
@@ -69,6 +83,11 @@ export interface StackModel {
   pythonImage: string;
   nginxHealthPath: string;
   backendHealthPath: string;
+  /** Port nginx listens on inside its container: unprivileged, so it needs no NET_BIND_SERVICE. */
+  nginxHttpPort: number;
+  nginx: NginxSettings;
+  rateLimit: RateLimit;
+  logging: { maxSize: string; maxFiles: number };
   services: ServiceModel[];
   networks: NetworkModel[];
   secrets: SecretModel[];
@@ -76,7 +95,21 @@ export interface StackModel {
   routes: Route[];
 }
 
+export interface RateLimit {
+  zone: string;
+  zoneSize: string;
+  rate: string;
+  burst: number;
+}
+
 export const BACKEND_PORT = 8000;
+export const NGINX_HTTP_PORT = 8080;
+/** Per client address on the proxied routes; over it nginx answers 429. */
+export const RATE_LIMIT: RateLimit = { zone: 'per_client', zoneSize: '1m', rate: '20r/s', burst: 40 };
+/** json-file rotation: a chatty or attacked service cannot fill the host's disk with logs. */
+export const LOG_ROTATION = { maxSize: '10m', maxFiles: 3 } as const;
+/** Official images' service users (postgres and redis images: uid 999), and the backend's own. */
+const IMAGE_USERS = { postgres: '999:999', redis: '999:999', backend: '10001:10001' } as const;
 export const NGINX_HEALTH_PATH = '/nginx-health';
 export const BACKEND_HEALTH_PATH = '/health/';
 export const RESTART_POLICY = 'unless-stopped';
@@ -125,6 +158,10 @@ export function buildStackModel(answers: Answers): StackModel {
     pythonImage: IMAGES.python,
     nginxHealthPath: NGINX_HEALTH_PATH,
     backendHealthPath: BACKEND_HEALTH_PATH,
+    nginxHttpPort: NGINX_HTTP_PORT,
+    nginx: nginxSettings(answers.memory.nginx.bytes),
+    rateLimit: RATE_LIMIT,
+    logging: { ...LOG_ROTATION },
     services,
     networks: [NETWORKS['frontend-network'], NETWORKS['backend-network']],
     secrets,
@@ -143,7 +180,7 @@ function nginxService(answers: Answers): ServiceModel {
     name: 'nginx',
     purpose: 'reverse proxy, the only service with a published port',
     image: IMAGES.nginx,
-    ports: [`${answers.httpPort}:80`],
+    ports: [`${answers.httpPort}:${NGINX_HTTP_PORT}`],
     networks: NETWORK_MEMBERSHIP.nginx,
     secrets: [],
     environment: [],
@@ -151,11 +188,22 @@ function nginxService(answers: Answers): ServiceModel {
     dependsOn: ['backend'],
     healthcheck: {
       // Sent with the stack's host name: the default server drops every other Host with 444.
-      test: ['CMD', 'curl', '--fail', '--silent', '--output', '/dev/null', '--header', `Host: ${answers.serverName}`, `http://127.0.0.1${NGINX_HEALTH_PATH}`],
+      test: ['CMD', 'curl', '--fail', '--silent', '--output', '/dev/null', '--header', `Host: ${answers.serverName}`, `http://127.0.0.1:${NGINX_HTTP_PORT}${NGINX_HEALTH_PATH}`],
       ...HEALTH_TIMING,
       startPeriod: '10s',
     },
     memoryLimit: answers.memory.nginx.text,
+    hardening: {
+      // The master starts as root: it opens /dev/stdout and /dev/stderr (pipes owned by root,
+      // which an unprivileged process cannot reopen) and then runs its workers as "nginx".
+      capAdd: [
+        { capability: 'CHOWN', reason: 'give the worker user its temporary directories' },
+        { capability: 'SETGID', reason: 'switch the workers to the nginx group' },
+        { capability: 'SETUID', reason: 'switch the workers to the nginx user' },
+      ],
+      tmpfs: ['/tmp'],
+      pidsLimit: 64,
+    },
   };
 }
 
@@ -171,6 +219,8 @@ function backendService(answers: Answers): ServiceModel {
   if (answers.redis) {
     environment.push({ name: 'REDIS_HOST', value: 'redis' }, { name: 'REDIS_PASSWORD_FILE', value: secretMountPath('redis_password') });
   }
+  // gunicorn reads its worker count from WEB_CONCURRENCY.
+  environment.push({ name: 'WEB_CONCURRENCY', value: String(gunicornWorkers(answers.memory.backend.bytes)) });
   // urlopen raises on any non-2xx, and /health/ answers 503 when a data store is down.
   const probe = `import urllib.request; urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:${BACKEND_PORT}${BACKEND_HEALTH_PATH}', headers={'Host': '${answers.serverName}'}), timeout=4)`;
   return {
@@ -186,14 +236,24 @@ function backendService(answers: Answers): ServiceModel {
     dependsOn: answers.redis ? ['postgres', 'redis'] : ['postgres'],
     healthcheck: { test: ['CMD', 'python', '-c', probe], ...HEALTH_TIMING, startPeriod: '30s' },
     memoryLimit: answers.memory.backend.text,
+    hardening: { user: IMAGE_USERS.backend, capAdd: [], tmpfs: ['/tmp'], pidsLimit: 128 },
   };
 }
 
 function postgresService(answers: Answers): ServiceModel {
+  const tuning = postgresSettings(answers.memory.postgres.bytes);
+  const settings = {
+    shared_buffers: tuning.sharedBuffers,
+    effective_cache_size: tuning.effectiveCacheSize,
+    work_mem: tuning.workMem,
+    maintenance_work_mem: tuning.maintenanceWorkMem,
+    max_connections: String(tuning.maxConnections),
+  };
   return {
     name: 'postgres',
     purpose: 'PostgreSQL, reachable only from the backend network',
     image: IMAGES.postgres,
+    command: ['postgres', ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])],
     ports: [],
     networks: NETWORK_MEMBERSHIP.postgres,
     secrets: ['db_password'],
@@ -212,6 +272,11 @@ function postgresService(answers: Answers): ServiceModel {
       startPeriod: '30s',
     },
     memoryLimit: answers.memory.postgres.text,
+    shmSize: tuning.shmSize,
+    // Started as its own user, the image's entrypoint skips the root-only chown and privilege
+    // drop, so no capability is needed. The data volume takes the image's ownership of
+    // /var/lib/postgresql/data (postgres) when Compose creates it.
+    hardening: { user: IMAGE_USERS.postgres, capAdd: [], tmpfs: ['/tmp', '/var/run/postgresql'], pidsLimit: tuning.maxConnections + 50 },
   };
 }
 
@@ -220,7 +285,13 @@ function redisService(answers: Answers): ServiceModel {
     name: 'redis',
     purpose: 'Redis with a password, reachable only from the backend network',
     image: IMAGES.redis,
-    command: ['redis-server', '--aclfile', secretMountPath('redis_acl'), '--appendonly', 'yes'],
+    command: [
+      'redis-server',
+      '--aclfile', secretMountPath('redis_acl'),
+      '--appendonly', 'yes',
+      '--maxmemory', redisSettings(answers.memory.redis.bytes).maxmemory,
+      '--maxmemory-policy', redisSettings(answers.memory.redis.bytes).maxmemoryPolicy,
+    ],
     ports: [],
     networks: NETWORK_MEMBERSHIP.redis,
     secrets: ['redis_acl', 'redis_password'],
@@ -235,5 +306,6 @@ function redisService(answers: Answers): ServiceModel {
       startPeriod: '10s',
     },
     memoryLimit: answers.memory.redis.text,
+    hardening: { user: IMAGE_USERS.redis, capAdd: [], tmpfs: ['/tmp'], pidsLimit: 64 },
   };
 }

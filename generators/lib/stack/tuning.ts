@@ -1,0 +1,82 @@
+/**
+ * Memory budgets turned into server settings, so each server stays inside its container limit
+ * instead of being killed by the kernel's OOM killer under load. All sizes in bytes in, server
+ * notation out. The ratios follow each project's own sizing advice (cited per function).
+ */
+const MiB = 1024 ** 2;
+
+const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value));
+const mebibytes = (bytes: number) => Math.floor(bytes / MiB);
+
+export interface PostgresSettings {
+  sharedBuffers: string;
+  effectiveCacheSize: string;
+  workMem: string;
+  maintenanceWorkMem: string;
+  maxConnections: number;
+  /** Size of /dev/shm, where PostgreSQL keeps dynamic shared memory for parallel queries. */
+  shmSize: string;
+}
+
+/**
+ * PostgreSQL docs ("Resource Consumption"): shared_buffers about 25% of memory on a dedicated
+ * server; effective_cache_size is a planner hint (no allocation), 50% here. work_mem is per sort
+ * or hash per connection, so it is what remains divided over connections, with headroom.
+ */
+export function postgresSettings(limitBytes: number): PostgresSettings {
+  const limit = mebibytes(limitBytes);
+  const sharedBuffers = Math.max(16, Math.floor(limit / 4));
+  const maxConnections = clamp(Math.floor(limit / 10), 20, 200);
+  const workMem = Math.max(1, Math.floor((limit - sharedBuffers) / (maxConnections * 4)));
+  return {
+    sharedBuffers: `${sharedBuffers}MB`,
+    effectiveCacheSize: `${Math.floor(limit / 2)}MB`,
+    workMem: `${workMem}MB`,
+    maintenanceWorkMem: `${clamp(Math.floor(limit / 16), 4, 1024)}MB`,
+    maxConnections,
+    shmSize: `${clamp(Math.floor(limit / 4), 64, 2048)}m`,
+  };
+}
+
+export interface RedisSettings {
+  maxmemory: string;
+  maxmemoryPolicy: 'allkeys-lru';
+}
+
+/**
+ * Redis counts only its dataset against maxmemory; replication and AOF buffers, fragmentation and
+ * the process itself come on top, so Redis' docs advise headroom: 75% of the container limit.
+ * allkeys-lru: the stack uses Redis as a cache; at the limit the least recently used key goes.
+ */
+export function redisSettings(limitBytes: number): RedisSettings {
+  return { maxmemory: `${mebibytes(Math.floor(limitBytes * 0.75))}mb`, maxmemoryPolicy: 'allkeys-lru' };
+}
+
+/**
+ * gunicorn workers are separate processes of about 40–60 MiB each for a small Django app, plus the
+ * arbiter; budget 96 MiB a worker after 64 MiB for the arbiter and interpreter, 1 to 8 workers.
+ */
+export function gunicornWorkers(limitBytes: number): number {
+  return clamp(Math.floor((mebibytes(limitBytes) - 64) / 96), 1, 8);
+}
+
+export interface NginxSettings {
+  workerProcesses: number;
+  workerConnections: number;
+  upstreamKeepalive: number;
+}
+
+/**
+ * `worker_processes auto` starts one worker per host CPU, which on a large host overruns a small
+ * limit; each worker costs a few MiB, so one per 32 MiB of budget, 1 to 4. Connections are cheap
+ * (a few hundred bytes each) but bounded by the same budget.
+ */
+export function nginxSettings(limitBytes: number): NginxSettings {
+  const limit = mebibytes(limitBytes);
+  const workerProcesses = clamp(Math.floor(limit / 32), 1, 4);
+  return {
+    workerProcesses,
+    workerConnections: clamp(limit * 32, 512, 4096),
+    upstreamKeepalive: clamp(workerProcesses * 16, 16, 64),
+  };
+}

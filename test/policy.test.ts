@@ -1,0 +1,97 @@
+/**
+ * Container hardening policy, asserted on every generated compose.yaml. Each test names the rule
+ * it checks: CIS Docker Benchmark v1.6 section 5 and the OWASP Docker Security Cheat Sheet.
+ */
+import { describe, expect, it } from 'vitest';
+import { EXAMPLE_ANSWERS_JSON, generate } from './support/generate.js';
+import { readCompose, type ComposeFile, type ComposeService } from './support/stack-files.js';
+
+type Hardened = ComposeService & {
+  user?: string;
+  security_opt?: string[];
+  cap_drop?: string[];
+  cap_add?: string[];
+  read_only?: boolean;
+  tmpfs?: string[];
+  pids_limit?: number;
+  privileged?: boolean;
+  network_mode?: string;
+  pid?: string;
+  ipc?: string;
+  userns_mode?: string;
+  logging?: { driver: string; options: Record<string, string> };
+  shm_size?: string;
+};
+
+const SCENARIOS: Record<string, Record<string, unknown>> = {
+  'example answers': { answers: EXAMPLE_ANSWERS_JSON },
+  'smallest budgets, redis off': { redis: false, 'memory-nginx': '16m', 'memory-backend': '128m', 'memory-postgres': '128m' },
+  'smallest budgets, redis on': { 'memory-nginx': '16m', 'memory-backend': '128m', 'memory-postgres': '128m', 'memory-redis': '16m' },
+};
+
+/** The capabilities each service may add back, proved sufficient by booting the stack. */
+const ALLOWED_CAPABILITIES: Record<string, string[]> = { nginx: ['CHOWN', 'SETGID', 'SETUID'], backend: [], postgres: [], redis: [] };
+
+describe.each(Object.entries(SCENARIOS))('hardening policy for %s', (_name, options) => {
+  let compose: ComposeFile;
+  const services = () => Object.entries(compose.services) as [string, Hardened][];
+
+  it('is generated', async () => {
+    compose = readCompose(await generate({ options }));
+  });
+
+  it('CIS 5.25 / OWASP rule 4: no-new-privileges on every service', () => {
+    for (const [name, service] of services()) expect(service.security_opt, name).toEqual(['no-new-privileges:true']);
+  });
+
+  it('CIS 5.3 / OWASP rule 3: all capabilities dropped, only the minimal set added back', () => {
+    for (const [name, service] of services()) {
+      expect(service.cap_drop, name).toEqual(['ALL']);
+      expect(service.cap_add ?? [], name).toEqual(ALLOWED_CAPABILITIES[name]);
+    }
+  });
+
+  it('CIS 5.12 / OWASP rule 8: read-only root filesystems, writable paths only as tmpfs', () => {
+    for (const [name, service] of services()) {
+      expect(service.read_only, name).toBe(true);
+      expect(service.tmpfs?.length, name).toBeGreaterThan(0);
+      for (const path of service.tmpfs ?? []) expect(path, name).toMatch(/^\/(tmp|var\/run\/postgresql)$/);
+    }
+  });
+
+  it('CIS 4.1 / OWASP rule 2: services run as non-root users where the image allows', () => {
+    for (const [name, service] of services()) {
+      if (name === 'nginx') expect(service.user, 'nginx: master must start as root to open /dev/stdout, workers drop').toBeUndefined();
+      else expect(service.user, name).toMatch(/^[1-9][0-9]*:[1-9][0-9]*$/);
+    }
+  });
+
+  it('CIS 5.28 / OWASP rule 7: a pids limit on every service', () => {
+    for (const [name, service] of services()) {
+      expect(service.pids_limit, name).toBeGreaterThanOrEqual(32);
+      expect(service.pids_limit, name).toBeLessThanOrEqual(512);
+    }
+  });
+
+  it('CIS 5.10 / OWASP rule 7: a memory limit on every service', () => {
+    for (const [name, service] of services()) expect(service.deploy?.resources?.limits?.memory, name).toMatch(/^\d+[bkmg]$/);
+  });
+
+  it('CIS 5.4, 5.9, 5.16, 5.17, 5.21, 5.31 / OWASP rule 1: no privileged mode, no host namespaces, no Docker socket', () => {
+    for (const [name, service] of services()) {
+      expect(service.privileged, name).toBeUndefined();
+      for (const key of ['network_mode', 'pid', 'ipc', 'userns_mode', 'uts'] as const) expect((service as Record<string, unknown>)[key], `${name} ${key}`).toBeUndefined();
+      for (const volume of service.volumes ?? []) expect(volume, name).not.toMatch(/docker\.sock|^\/(?!.*:)|^\/:/);
+    }
+  });
+
+  it('CIS 2.x / OWASP rule 12: log rotation bounds every service log', () => {
+    for (const [name, service] of services()) {
+      expect(service.logging, name).toEqual({ driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } });
+    }
+  });
+
+  it('CIS 5.14: restart policy set on every service', () => {
+    for (const [name, service] of services()) expect(service.restart, name).toBe('unless-stopped');
+  });
+});
