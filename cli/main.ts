@@ -1,24 +1,58 @@
 #!/usr/bin/env node
 /**
- * The `secure-stack` bin: runs the same generator as `yo secure-stack`, in the current directory,
- * as any user (yo refuses root, CI often is root). yeoman-environment is loaded only when a run
- * needs it, so --help answers at once.
+ * The `secure-stack` bin: the same generator as `yo secure-stack`, in the current directory, as
+ * any user (yo refuses root; CI often is root). A non-interactive run calls generators/lib/run
+ * directly; only a run that must ask questions loads yeoman-environment and its terminal adapter,
+ * which costs several times the whole generation.
  */
 import { fileURLToPath } from 'node:url';
-import { helpText } from '../generators/app/command.js';
+import { parseArgs } from 'node:util';
+import { helpText, optionDeclarations } from '../generators/app/command.js';
+import { STACK_FILES } from '../generators/app/files.js';
 import { ExitCode, UserError } from '../generators/lib/errors.js';
+import { collectAnswers, isInteractive } from '../generators/lib/run/collect-answers.js';
+import type { RunLog } from '../generators/lib/run/run-log.js';
+import { runMode, writeStack } from '../generators/lib/run/write-stack.js';
+import { recoverInterruptedRun } from '../generators/lib/write/transaction.js';
 
 const GENERATOR_NAMESPACE = 'secure-stack:app';
 
+const terminalLog: RunLog = {
+  info: (text) => process.stdout.write(`${text}\n`),
+  ok: (text) => process.stdout.write(`${text}\n`),
+};
+
+function parseFlags(argv: string[]): Record<string, unknown> {
+  const options = Object.fromEntries(optionDeclarations().map((option) => [option.name, { type: option.type }] as const));
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true, allowNegative: true });
+    if (positionals.length > 0) throw new Error(`Unexpected argument ${JSON.stringify(positionals[0])}`);
+    return values;
+  } catch (error) {
+    const message = (error as Error).message;
+    const unknown = /Unknown option '(-[^']+)'/.exec(message);
+    // The same wording as the generator's, for `yo secure-stack`.
+    throw new UserError(`${unknown ? `Unknown option: ${unknown[1]}` : message.split('. ')[0]}. Run with --help for the list.`, ExitCode.usage);
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  const options = parseFlags(argv);
+  if (options['help']) {
     process.stdout.write(`${helpText()}\n`);
     return ExitCode.ok;
   }
-  const { createEnv } = await import('yeoman-environment');
-  const env = createEnv({ cwd: process.cwd() });
-  env.register(fileURLToPath(new URL('../generators/app/index.js', import.meta.url)), { namespace: GENERATOR_NAMESPACE });
-  await env.run([GENERATOR_NAMESPACE, ...argv]);
+  const root = process.cwd();
+  if (isInteractive(options)) {
+    const { createEnv } = await import('yeoman-environment');
+    const env = createEnv({ cwd: root });
+    env.register(fileURLToPath(new URL('../generators/app/index.js', import.meta.url)), { namespace: GENERATOR_NAMESPACE });
+    await env.run([GENERATOR_NAMESPACE, ...argv]);
+    return ExitCode.ok;
+  }
+  recoverInterruptedRun(root);
+  const answers = await collectAnswers({ root, options, log: terminalLog });
+  writeStack(root, answers, STACK_FILES, runMode(options), terminalLog);
   return ExitCode.ok;
 }
 

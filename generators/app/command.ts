@@ -2,8 +2,7 @@
  * The command line of the generator, derived from the answers schema: one flag per answer, plus
  * the flags that steer a run. Shared by `yo secure-stack` and the `secure-stack` bin.
  */
-import { FIELD_LIST, type FieldKey } from '../lib/answers/fields.js';
-import type { RawSource } from '../lib/answers/resolve.js';
+import { FIELD_LIST } from '../lib/answers/fields.js';
 import { ExitCode } from '../lib/errors.js';
 
 export interface RunFlag {
@@ -30,16 +29,6 @@ export function optionDeclarations(): OptionDeclaration[] {
     ...FIELD_LIST.map((field) => ({ name: field.flag, type: field.flagType, description: `${field.description} [answer: ${field.key}; default: ${field.defaultText}]` })),
     ...RUN_FLAGS,
   ];
-}
-
-/** The answers given as flags, as a source for resolve.ts. */
-export function flagSource(options: Record<string, unknown>): RawSource {
-  const values = new Map<FieldKey, unknown>();
-  for (const field of FIELD_LIST) {
-    const value = options[field.flag];
-    if (value !== undefined) values.set(field.key as FieldKey, value);
-  }
-  return { name: 'the command line', origin: 'flag', values };
 }
 
 /** Flags on the raw command line that no declared option knows, e.g. a typo like --http-prot. */

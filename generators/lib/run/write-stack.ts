@@ -1,0 +1,71 @@
+/**
+ * Writes (or, for --check and --dry-run, only plans) the stack for validated answers: render the
+ * model, plan the upgrade against the disk, then secrets and one transaction for everything else.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import type { Answers } from '../answers/types.js';
+import { serialiseAnswers } from '../answers/resolve.js';
+import { ExitCode, UserError } from '../errors.js';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../package-info.js';
+import { renderStack, type TemplateFile } from '../render.js';
+import { ensureSecrets } from '../secrets.js';
+import { buildStackModel } from '../stack/model.js';
+import { SECRETS_DIRECTORY } from '../stack/secret-names.js';
+import { describePlan } from '../upgrade/describe.js';
+import { planRun, type FileOperation } from '../upgrade/plan.js';
+import { STORED_CONFIG_FILE, storedConfigContent } from '../upgrade/stored-config.js';
+import { assertNoSymlink, resolveInside } from '../write/safe-paths.js';
+import { applyOperations } from '../write/transaction.js';
+import type { RunLog } from './run-log.js';
+
+export type RunMode = 'write' | 'check' | 'dry-run';
+
+/** Throws a UserError for drift (--check, exit 4) and for conflicts left in files (exit 3). */
+export function writeStack(root: string, answers: Answers, files: readonly TemplateFile[], mode: RunMode, log: RunLog): void {
+  const model = buildStackModel(answers);
+  const read = (path: string) => readIfFile(resolveInside(root, path));
+  const plan = planRun({ rendered: renderStack(model, files), read, generatorVersion: PACKAGE_VERSION });
+  const config = storedConfigContent(read(STORED_CONFIG_FILE), PACKAGE_NAME, serialiseAnswers(answers));
+  const operations: FileOperation[] = config === read(STORED_CONFIG_FILE) ? plan.operations : [...plan.operations, { op: 'write', path: STORED_CONFIG_FILE, content: config }];
+
+  if (mode === 'check') {
+    const drifted = [...new Set(operations.map((operation) => operation.path))];
+    if (drifted.length > 0) {
+      throw new UserError(`Drift: a run would change ${drifted.length} file${drifted.length === 1 ? '' : 's'}:\n${drifted.map((path) => `  ${path}`).join('\n')}`, ExitCode.driftFound);
+    }
+    log.ok('No drift: the repository is what the generator would write.');
+    return;
+  }
+  if (mode === 'dry-run') {
+    log.info(`Dry run, nothing written:\n${describePlan(plan.actions, operations).join('\n')}`);
+    return;
+  }
+  // Every path is checked before anything is written, secrets included.
+  for (const path of [SECRETS_DIRECTORY, ...operations.map((operation) => operation.path)]) assertNoSymlink(root, path);
+  // Secrets first: a stack on disk always has its secrets.
+  const secrets = ensureSecrets(root, model.secrets.map((secret) => secret.name));
+  applyOperations(root, operations);
+  for (const line of describePlan(plan.actions, [])) log.info(line);
+  if (secrets.created.length > 0) log.info(`Generated secrets (values not shown): ${secrets.created.join(', ')}`);
+  if (plan.conflicted.length > 0) {
+    throw new UserError(
+      `Merge conflicts: your edits and the new templates changed the same lines in:\n${plan.conflicted.map((path) => `  ${path}`).join('\n')}\nResolve the <<<<<<< / >>>>>>> blocks, then re-run.`,
+      ExitCode.mergeConflicts,
+    );
+  }
+  log.ok(`Stack "${answers.projectName}" written. Start it with: docker compose up -d --build`);
+}
+
+export function runMode(options: Record<string, unknown>): RunMode {
+  if (options['check'] === true) return 'check';
+  if (options['dry-run'] === true) return 'dry-run';
+  return 'write';
+}
+
+function readIfFile(path: string): string | undefined {
+  try {
+    return statSync(path).isFile() ? readFileSync(path, 'utf8') : undefined;
+  } catch {
+    return undefined;
+  }
+}
