@@ -1,0 +1,34 @@
+/**
+ * Rule numbers: CIS Docker Benchmark v1.6.0 and the OWASP Docker Security Cheat Sheet (rules 0-13).
+ * The security measures of a generated stack, each with the rule it meets, for the Security
+ * section of the stack's README. Derived from the model, so the list says what the stack does.
+ */
+import type { StackModel } from './model.js';
+
+export interface SecurityMeasure {
+  measure: string;
+  rule: string;
+}
+
+export function securityMeasures(model: StackModel): SecurityMeasure[] {
+  const capabilityNotes = model.services
+    .filter((service) => service.hardening.capAdd.length > 0)
+    .map((service) => `${service.name} adds back ${service.hardening.capAdd.map((cap) => cap.capability).join(', ')}`)
+    .join('; ');
+  const nonRoot = model.services.filter((service) => service.hardening.user).map((service) => service.name);
+  return [
+    { measure: 'Data stores on an `internal: true` network; only nginx publishes a port', rule: 'CIS Docker Benchmark v1.6 5.30, OWASP Docker rule 5' },
+    { measure: 'Secrets as Docker secrets read through `*_FILE`, each service only its own; generated with a CSPRNG, git-ignored', rule: 'OWASP Docker rule 12, CIS 4.10' },
+    { measure: '`no-new-privileges` on every container', rule: 'CIS 5.26, OWASP Docker rule 4' },
+    { measure: `All capabilities dropped${capabilityNotes ? ` (${capabilityNotes})` : ''}`, rule: 'CIS 5.4, OWASP Docker rule 3' },
+    { measure: 'Read-only root filesystems, writable paths as tmpfs', rule: 'CIS 5.13, OWASP Docker rule 8' },
+    { measure: `Non-root users: ${nonRoot.join(', ')}; nginx workers drop to an unprivileged user`, rule: 'CIS 4.1, OWASP Docker rule 2' },
+    { measure: 'Memory and pids limits on every container', rule: 'CIS 5.11/5.29, OWASP Docker rule 7' },
+    { measure: 'No privileged mode, no host namespaces, no Docker socket', rule: 'CIS 5.5/5.10/5.16/5.17/5.18/5.21/5.31/5.32, OWASP Docker rule 1' },
+    { measure: 'Log rotation (json-file, 10 MB x 3)', rule: 'OWASP Docker rule 7 (bounded disk use)' },
+    { measure: 'Healthchecks that fail when the service cannot serve; `depends_on` waits for healthy', rule: 'CIS 4.6/5.27' },
+    { measure: 'Images pinned to release tags', rule: 'CIS 4.2, OWASP Docker rule 13' },
+    { measure: `nginx: \`server_tokens off\`, security headers, unknown hosts dropped (444), ${model.rateLimit.rate} per client (429), timeouts, body size limit`, rule: 'OWASP Secure Headers, OWASP DoS cheat sheet' },
+    { measure: 'Django: `DEBUG` off, `ALLOWED_HOSTS` pinned, `manage.py check --deploy` clean', rule: 'Django deployment checklist' },
+  ];
+}
