@@ -41,8 +41,23 @@ export class InvalidAnswersError extends UserError {
 
 export function formatProblems(problems: readonly AnswerProblem[], source?: string): string {
   const heading = `Invalid answers${source ? ` in ${source}` : ''} (${problems.length} problem${problems.length === 1 ? '' : 's'}); nothing was written:`;
-  const lines = problems.map((problem) => `  - ${problem.field}: ${describeValue(problem.value)} ${problem.rule}`);
+  // The field of an unknown key and parts of some rules are raw text from the answers file: a key
+  // with a newline or a right-to-left mark would otherwise forge or hide lines of this message.
+  const lines = problems.map((problem) => `  - ${describeField(problem.field)}: ${describeValue(problem.value)} ${escapeControls(problem.rule)}`);
   return [heading, ...lines].join('\n');
+}
+
+/** A known key as it is; anything else (an unknown key from a file) quoted, escaped and cut like a value. */
+function describeField(field: string): string {
+  return /^[A-Za-z0-9_.()]{1,64}$/.test(field) ? field : describeValue(field);
+}
+
+/**
+ * Escapes what fools a terminal or a log reader: C0 and C1 controls (newlines included), bidi
+ * controls and marks, zero-width and invisible characters, line and paragraph separators, the BOM.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Shows a value safely on one line: control characters escaped, long values cut. */
@@ -50,6 +65,8 @@ export function describeValue(value: unknown): string {
   let text: string;
   if (value === undefined) {
     text = 'undefined';
+  } else if (typeof value === 'number' && !Number.isFinite(value)) {
+    text = String(value); // JSON.stringify would show .inf or .nan from a YAML file as null
   } else {
     try {
       text = JSON.stringify(value) ?? String(value);
@@ -57,7 +74,11 @@ export function describeValue(value: unknown): string {
       text = String(value);
     }
   }
-  // JSON.stringify leaves some characters that fool a terminal (bidi controls, line separators).
-  text = text.replace(/[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  // JSON.stringify leaves some characters that fool a terminal (bidi controls, line separators),
+  // and String() of a value JSON cannot show escapes nothing.
+  text = escapeControls(text);
+  if (text.length <= 80) return text;
+  // Cut before a surrogate pair rather than through it: half a character is not well-formed text.
+  const cut = /[\ud800-\udbff]/.test(text.charAt(76)) ? 76 : 77;
+  return `${text.slice(0, cut)}...`;
 }

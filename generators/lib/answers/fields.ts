@@ -6,6 +6,7 @@
 import { MEMORY_CEILING_BYTES, MEMORY_RULE, formatMebibytes, parseMemorySize, type MemorySize } from './memory-size.js';
 import { MAX_ROUTES, normaliseRoutePath, type Route } from './routes.js';
 import type { Answers, BudgetedService, JsonValue } from './types.js';
+import { describeValue } from '../errors.js';
 
 export type Parsed<V> = { ok: true; value: V } | { ok: false; rule: string };
 /** Where a raw value came from: files hold typed JSON/YAML values, flags hold strings. */
@@ -63,11 +64,20 @@ function parseText(raw: unknown, pattern: RegExp, maxLength: number, rule: strin
 }
 
 const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+// The project name also names the backend image, `<projectName>-backend:local`, and Docker's
+// reference grammar joins lower-case letters and digits only by ".", "_", "__" or dashes: "a_",
+// "a_-b" or "a___b" are valid Compose project names but make `docker compose build` fail with
+// "invalid reference format". Trailing dashes are fine: they join the "-" of "-backend".
+const IMAGE_SAFE_PROJECT_NAME = /^[a-z0-9]+(?:(?:_{1,2}|-+)[a-z0-9]+)*-*$/;
 const PG_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 export function parseProjectName(raw: unknown): Parsed<string> {
-  return parseText(raw, PROJECT_NAME, 63, 'must match ^[a-z0-9][a-z0-9_-]*$ (lower-case letters, digits, "_" and "-")');
+  const parsed = parseText(raw, PROJECT_NAME, 63, 'must match ^[a-z0-9][a-z0-9_-]*$ (lower-case letters, digits, "_" and "-")');
+  if (parsed.ok && !IMAGE_SAFE_PROJECT_NAME.test(parsed.value)) {
+    return broken('must not end with "_" nor put "_" next to "-" or three "_" in a row: it names the backend image "<projectName>-backend"');
+  }
+  return parsed;
 }
 
 function parsePgIdentifier(raw: unknown): Parsed<string> {
@@ -77,7 +87,9 @@ function parsePgIdentifier(raw: unknown): Parsed<string> {
 
 function parseHostName(raw: unknown): Parsed<string> {
   if (typeof raw !== 'string') return broken('must be a string');
-  const name = raw.toLowerCase();
+  // ASCII before lower-casing: "\u212A" (KELVIN SIGN) lower-cases to "k", so a look-alike host
+  // name would otherwise be accepted and silently stored as another name.
+  const name = /^[A-Za-z0-9.-]*$/.test(raw) ? raw.toLowerCase() : '';
   const labels = name.split('.');
   if (name.length === 0 || name.length > 253 || !labels.every((label) => HOST_LABEL.test(label))) {
     return broken('must be an RFC 1123 host name: dot-separated labels of a-z, 0-9 and "-", each 1-63 characters, not starting or ending with "-"');
@@ -121,7 +133,9 @@ function memoryField(service: BudgetedService): Field<MemorySize> {
     parse(raw) {
       if (typeof raw !== 'string') return broken(`must be a string: ${MEMORY_RULE}`);
       const size = parseMemorySize(raw.trim() === raw ? raw : '');
-      if (!size) return broken(MEMORY_RULE);
+      // A whole number with a unit that parseMemorySize refuses is too big to count in bytes
+      // ("9999999999999g"): say so, rather than that it is not a whole number with a unit.
+      if (!size) return broken(/^[1-9][0-9]*(?:b|k|kb|m|mb|g|gb)$/i.test(raw) ? `is above the ceiling of ${formatMebibytes(MEMORY_CEILING_BYTES)}` : MEMORY_RULE);
       if (size.bytes < floor.bytes) return broken(`is below the ${floor.text} the ${service} service needs to start`);
       if (size.bytes > MEMORY_CEILING_BYTES) return broken(`is above the ceiling of ${formatMebibytes(MEMORY_CEILING_BYTES)}`);
       return ok(size);
@@ -143,12 +157,13 @@ export function parseRoutes(raw: unknown, origin: Origin): Parsed<Route[]> {
     const path = routePathOf(item);
     if (typeof path !== 'string') return broken(`item ${index}: ${path.rule}`);
     const normalised = normaliseRoutePath(path);
-    if ('rule' in normalised) return broken(`item ${index} (${JSON.stringify(path)}) ${normalised.rule}`);
+    // describeValue, not JSON.stringify: the path is raw input (bidi marks, megabytes of text).
+    if ('rule' in normalised) return broken(`item ${index} (${describeValue(path)}) ${normalised.rule}`);
     // nginx and Django match paths case-sensitively, but /API beside /api is almost surely a typo.
     const identity = normalised.path.toLowerCase();
     const earlier = seen.get(identity);
     if (earlier !== undefined) {
-      return broken(`item ${index} (${JSON.stringify(path)}) duplicates ${JSON.stringify(earlier)}: routes must be unique after normalisation (trailing "/" removed, case ignored)`);
+      return broken(`item ${index} (${describeValue(path)}) duplicates ${describeValue(earlier)}: routes must be unique after normalisation (trailing "/" removed, case ignored)`);
     }
     seen.set(identity, path);
     routes.push({ path: normalised.path });
@@ -162,7 +177,7 @@ function routePathOf(item: unknown): string | { rule: string } {
     return { rule: 'must be a string or an object { "path": "/..." }' };
   }
   const extra = Object.keys(item).filter((key) => key !== 'path');
-  if (extra.length > 0) return { rule: `has unknown key ${JSON.stringify(extra[0])} (a route object holds only "path")` };
+  if (extra.length > 0) return { rule: `has unknown key ${describeValue(extra[0])} (a route object holds only "path")` };
   const path = (item as { path?: unknown }).path;
   return typeof path === 'string' ? path : { rule: 'needs "path", a string' };
 }
@@ -172,9 +187,11 @@ export function projectNameFromDirectory(directoryName: string): string {
   const name = directoryName
     .toLowerCase()
     .replace(/[^a-z0-9_-]+/g, '-')
+    // Keep it a valid image name too (see IMAGE_SAFE_PROJECT_NAME): "_" beside "-", or "___", becomes "-".
+    .replace(/[_-]+/g, (run) => (/^(?:_{1,2}|-+)$/.test(run) ? run : '-'))
     .replace(/^[^a-z0-9]+/, '')
     .slice(0, 63)
-    .replace(/-+$/, '');
+    .replace(/[-_]+$/, '');
   return name === '' ? 'secure-stack' : name;
 }
 

@@ -86,6 +86,8 @@ export interface StackModel {
   /** Port nginx listens on inside its container: unprivileged, so it needs no NET_BIND_SERVICE. */
   nginxHttpPort: number;
   nginx: NginxSettings;
+  /** Big enough for serverName: nginx refuses a config whose names overflow a hash bucket. */
+  serverNamesHashBucketSize: number;
   rateLimit: RateLimit;
   logging: { maxSize: string; maxFiles: number };
   services: ServiceModel[];
@@ -160,6 +162,7 @@ export function buildStackModel(answers: Answers): StackModel {
     backendHealthPath: BACKEND_HEALTH_PATH,
     nginxHttpPort: NGINX_HTTP_PORT,
     nginx: nginxSettings(answers.memory.nginx.bytes),
+    serverNamesHashBucketSize: serverNamesHashBucketSize(answers.serverName),
     rateLimit: RATE_LIMIT,
     logging: { ...LOG_ROTATION },
     services,
@@ -168,6 +171,18 @@ export function buildStackModel(answers: Answers): StackModel {
     volumes,
     routes: answers.routes,
   };
+}
+
+/**
+ * nginx stores each server name in a hash bucket with a pointer and length (about 10 bytes, padded
+ * to 8) and ends the bucket with a null pointer. The default bucket is 64 bytes (a cache line), which
+ * holds names of up to 46 characters; RFC 1123 allows 253 ("could not build server_names_hash").
+ */
+export function serverNamesHashBucketSize(serverName: string): number {
+  const needed = Math.ceil((serverName.length + 10) / 8) * 8 + 8;
+  let size = 64;
+  while (size < needed) size *= 2;
+  return size;
 }
 
 /** The locally built backend image gets a fixed tag: an untagged image would mean `latest`. */

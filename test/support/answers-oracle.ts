@@ -1,0 +1,252 @@
+/**
+ * A second, independent statement of the answers rules, written from the README's table (not from
+ * generators/lib/answers): character loops and BigInt instead of the schema's regular expressions.
+ * The property tests compare the real validation against it, so a rule that lets through more
+ * (or less) than the README promises fails a test, with the value that shows it.
+ */
+
+/** The serialised (answers-file / .yo-rc.json) form of one accepted value, or the rule it breaks. */
+export type Outcome = { ok: true; value: unknown } | { ok: false; rule: RegExp };
+export type Origin = 'file' | 'flag';
+
+export const FIELD_KEYS = [
+  'projectName',
+  'dbName',
+  'dbUser',
+  'serverName',
+  'httpPort',
+  'redis',
+  'memory.nginx',
+  'memory.backend',
+  'memory.postgres',
+  'memory.redis',
+  'routes',
+] as const;
+export type Key = (typeof FIELD_KEYS)[number];
+/** The flag of each answer, as the README's table names it. */
+export const FLAG: Record<Key, string> = {
+  projectName: 'project-name',
+  dbName: 'db-name',
+  dbUser: 'db-user',
+  serverName: 'server-name',
+  httpPort: 'http-port',
+  redis: 'redis',
+  'memory.nginx': 'memory-nginx',
+  'memory.backend': 'memory-backend',
+  'memory.postgres': 'memory-postgres',
+  'memory.redis': 'memory-redis',
+  routes: 'routes',
+};
+export const MEMORY_SERVICES = ['nginx', 'backend', 'postgres', 'redis'] as const;
+
+const accept = (value: unknown): Outcome => ({ ok: true, value });
+const reject = (rule: RegExp): Outcome => ({ ok: false, rule });
+
+const isLower = (c: string) => c >= 'a' && c <= 'z';
+const isUpper = (c: string) => c >= 'A' && c <= 'Z';
+const isDigit = (c: string) => c >= '0' && c <= '9';
+const chars = (s: string) => s.split(''); // UTF-16 units: a surrogate half is never a valid character here
+
+/** Compose project name; it also names the backend image `<projectName>-backend`, so it must keep that a valid image name. */
+function projectName(raw: unknown): Outcome {
+  if (typeof raw !== 'string') return reject(/must be a string/);
+  if (raw.length > 63) return reject(/must be at most 63 characters/);
+  const cs = chars(raw);
+  const ok = cs.length > 0 && (isLower(cs[0]!) || isDigit(cs[0]!)) && cs.every((c) => isLower(c) || isDigit(c) || c === '_' || c === '-');
+  if (!ok) return reject(/must match \^\[a-z0-9\]\[a-z0-9_-\]\*\$/);
+  // Image path component: alnum runs joined by "_", "__" or dashes; a trailing dash run joins "-backend".
+  const runs = raw.match(/[a-z0-9]+|[_-]+/g)!;
+  for (const [index, run] of runs.entries()) {
+    if (isLower(run[0]!) || isDigit(run[0]!)) continue;
+    const last = index === runs.length - 1;
+    const dashes = chars(run).every((c) => c === '-');
+    if (!(dashes || (!last && (run === '_' || run === '__')))) return reject(/backend image/);
+  }
+  return accept(raw);
+}
+
+function pgIdentifier(raw: unknown): Outcome {
+  if (typeof raw !== 'string') return reject(/must be a string/);
+  if (raw.length > 63) return reject(/must be at most 63 characters/);
+  const cs = chars(raw);
+  const head = cs[0];
+  const ok = head !== undefined && (isLower(head) || isUpper(head) || head === '_') && cs.every((c) => isLower(c) || isUpper(c) || isDigit(c) || c === '_');
+  return ok ? accept(raw) : reject(/must be a PostgreSQL identifier/);
+}
+
+function dbUser(raw: unknown): Outcome {
+  const outcome = pgIdentifier(raw);
+  if (outcome.ok && (raw as string).slice(0, 3).toLowerCase() === 'pg_') return reject(/must not start with "pg_"/);
+  return outcome;
+}
+
+/** RFC 1123 host name, ASCII only (a look-alike letter is not "a-z"), stored lower-case. */
+function serverName(raw: unknown): Outcome {
+  if (typeof raw !== 'string') return reject(/must be a string/);
+  const broken = reject(/must be an RFC 1123 host name/);
+  if (!chars(raw).every((c) => isLower(c) || isUpper(c) || isDigit(c) || c === '-' || c === '.')) return broken;
+  const name = chars(raw).map((c) => (isUpper(c) ? String.fromCharCode(c.charCodeAt(0) + 32) : c)).join('');
+  if (name.length < 1 || name.length > 253) return broken;
+  for (const label of name.split('.')) {
+    if (label.length < 1 || label.length > 63 || label.startsWith('-') || label.endsWith('-')) return broken;
+  }
+  return accept(name);
+}
+
+function httpPort(raw: unknown, origin: Origin): Outcome {
+  let value = raw;
+  if (origin === 'flag' && typeof raw === 'string' && raw.length > 0 && chars(raw).every(isDigit)) value = Number(raw);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) return reject(/must be an integer from 1 to 65535/);
+  return accept(value);
+}
+
+function redis(raw: unknown): Outcome {
+  return typeof raw === 'boolean' ? accept(raw) : reject(/must be true or false/);
+}
+
+const UNIT = { b: 1n, k: 1024n, m: 1024n ** 2n, g: 1024n ** 3n } as const;
+export const MEMORY_FLOOR: Record<(typeof MEMORY_SERVICES)[number], bigint> = { nginx: 16n * UNIT.m, backend: 128n * UNIT.m, postgres: 128n * UNIT.m, redis: 16n * UNIT.m };
+const CEILING = 1024n * UNIT.g;
+
+function memory(service: (typeof MEMORY_SERVICES)[number], raw: unknown): Outcome {
+  if (typeof raw !== 'string') return reject(/must be a string: must be a whole number followed by a unit/);
+  const format = reject(/must be a whole number followed by a unit b, k, m or g/);
+  let digits = 0;
+  while (digits < raw.length && isDigit(raw[digits]!)) digits += 1;
+  const amount = raw.slice(0, digits);
+  const unit = raw.slice(digits).toLowerCase();
+  if (digits === 0 || amount.startsWith('0')) return format;
+  if (!['b', 'k', 'kb', 'm', 'mb', 'g', 'gb'].includes(unit) || !/^[a-zA-Z]+$/.test(raw.slice(digits))) return format;
+  const bytes = BigInt(amount) * UNIT[unit[0] as keyof typeof UNIT];
+  if (bytes < MEMORY_FLOOR[service]) return reject(new RegExp(`is below the \\d+m the ${service} service needs to start`));
+  if (bytes > CEILING) return reject(/is above the ceiling of 1024g/);
+  return accept(`${amount}${unit[0]}`);
+}
+
+function routePath(raw: string): { path: string } | { rule: RegExp } {
+  if (!raw.startsWith('/')) return { rule: /must start with "\/"/ };
+  if (raw.length > 200) return { rule: /must be at most 200 characters/ };
+  if (!chars(raw).every((c) => isLower(c) || isUpper(c) || isDigit(c) || '._~/-'.includes(c))) return { rule: /may contain only A-Z a-z 0-9 \. _ ~ \/ -/ };
+  if (raw.includes('//')) return { rule: /must not contain "\/\/"/ };
+  const path = raw.length > 1 && raw.endsWith('/') ? raw.slice(0, -1) : raw;
+  if (path === '/') return { rule: /must name at least one path segment/ };
+  if (path.split('/').some((segment) => segment === '.' || segment === '..')) return { rule: /must not contain a "\." or "\.\." segment/ };
+  for (const reserved of ['/health', '/nginx-health']) {
+    if (path === reserved || path.startsWith(`${reserved}/`)) return { rule: /collides with the built-in/ };
+  }
+  return { path };
+}
+
+function routes(raw: unknown, origin: Origin): Outcome {
+  const list = origin === 'flag' && typeof raw === 'string' ? raw.split(',').filter((item) => item !== '') : raw;
+  if (!Array.isArray(list)) return reject(/must be a list of routes/);
+  if (list.length > 500) return reject(new RegExp(`must hold at most 500 routes \\(got ${list.length}\\)`));
+  const seen = new Set<string>();
+  const result: { path: string }[] = [];
+  for (const [index, item] of list.entries()) {
+    let path: unknown = item;
+    if (typeof item !== 'string') {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) return reject(new RegExp(`item ${index}: must be a string or an object`));
+      const keys = Object.keys(item);
+      if (keys.some((key) => key !== 'path')) return reject(new RegExp(`item ${index}: has unknown key`));
+      path = (item as { path?: unknown }).path;
+      if (typeof path !== 'string') return reject(new RegExp(`item ${index}: needs "path", a string`));
+    }
+    const normalised = routePath(path as string);
+    if ('rule' in normalised) return reject(new RegExp(`item ${index} \\(.*\\) ${normalised.rule.source}`, 's'));
+    const identity = normalised.path.toLowerCase();
+    if (seen.has(identity)) return reject(new RegExp(`item ${index} \\(.*\\) duplicates`, 's'));
+    seen.add(identity);
+    result.push({ path: normalised.path });
+  }
+  return accept(result);
+}
+
+/** What the README says happens to one raw value of one field, given where it came from. */
+export function expectedOutcome(key: Key, raw: unknown, origin: Origin): Outcome {
+  switch (key) {
+    case 'projectName':
+      return projectName(raw);
+    case 'dbName':
+      return pgIdentifier(raw);
+    case 'dbUser':
+      return dbUser(raw);
+    case 'serverName':
+      return serverName(raw);
+    case 'httpPort':
+      return httpPort(raw, origin);
+    case 'redis':
+      return redis(raw);
+    case 'routes':
+      return routes(raw, origin);
+    default:
+      return memory(key.slice('memory.'.length) as (typeof MEMORY_SERVICES)[number], raw);
+  }
+}
+
+export interface SourceSpec {
+  name: string;
+  origin: Origin;
+  /** Flags: flat, keyed by answer key. Files: the parsed document, nested. */
+  values: Record<string, unknown> | unknown;
+}
+
+export interface Prediction {
+  /** Expected problems: field name and the rule's pattern. Empty when the set is accepted. */
+  problems: { field: string; rule: RegExp }[];
+  /** Serialised accepted values of the fields somebody supplied (only meaningful when accepted). */
+  supplied: Partial<Record<Key, unknown>>;
+}
+
+const isMapping = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Flattens a file document as the README describes it: nested memory, unknown keys reported. */
+function flatten(document: unknown, problems: Prediction['problems']): Map<Key, unknown> {
+  const values = new Map<Key, unknown>();
+  if (document === null || document === undefined) return values;
+  if (!isMapping(document)) {
+    problems.push({ field: '(root)', rule: /must be a mapping of answer keys to values/ });
+    return values;
+  }
+  for (const key of Object.keys(document)) {
+    const value = document[key];
+    if (key === 'memory') {
+      if (!isMapping(value)) {
+        problems.push({ field: 'memory', rule: /must be a mapping/ });
+        continue;
+      }
+      for (const sub of Object.keys(value)) {
+        if ((MEMORY_SERVICES as readonly string[]).includes(sub)) values.set(`memory.${sub}` as Key, value[sub]);
+        else problems.push({ field: `memory.${sub}`, rule: /is not a known answer/ });
+      }
+    } else if ((FIELD_KEYS as readonly string[]).includes(key) && !key.includes('.')) {
+      values.set(key as Key, value);
+    } else {
+      problems.push({ field: key, rule: /is not a known answer/ });
+    }
+  }
+  return values;
+}
+
+/** The README's precedence: the first source (flags, then --answers, then .yo-rc.json) holding a key wins. */
+export function predict(sources: readonly SourceSpec[]): Prediction {
+  const problems: Prediction['problems'] = [];
+  const flattened = sources.map((source) => ({
+    origin: source.origin,
+    values: source.origin === 'flag' ? new Map(Object.entries(source.values as Record<string, unknown>)) as Map<Key, unknown> : flatten(source.values, problems),
+  }));
+  const supplied: Prediction['supplied'] = {};
+  for (const key of FIELD_KEYS) {
+    const source = flattened.find((s) => s.values.has(key));
+    if (!source) continue;
+    const outcome = expectedOutcome(key, source.values.get(key), source.origin);
+    if (outcome.ok) supplied[key] = outcome.value;
+    else problems.push({ field: key, rule: outcome.rule });
+  }
+  return { problems, supplied };
+}
+
+/** Reads a dotted key out of a nested (serialised) answers object. */
+export function valueAt(stored: unknown, key: string): unknown {
+  return key.split('.').reduce<unknown>((node, part) => (isMapping(node) ? node[part] : undefined), stored);
+}

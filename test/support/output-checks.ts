@@ -1,0 +1,190 @@
+/**
+ * Checks that a rendered stack holds the answered values and nothing else. The strongest check is
+ * a placeholder render: the same answers with every free-text value (names, host, routes) replaced
+ * by an inert placeholder must render files that, placeholders swapped back for the real values,
+ * equal the real files byte for byte. An answer that added a line, a quote, a key or a directive
+ * anywhere would break that equality. Parsers then confirm the meaning: YAML + Compose schema,
+ * an nginx tokeniser, Docker's image reference grammar, and (batched, see python-batch.ts) Python.
+ */
+import { parseDocument } from 'yaml';
+import type { Answers } from '../../generators/lib/answers/types.js';
+import { STACK_FILES } from '../../generators/app/files.js';
+import { renderStack } from '../../generators/lib/render.js';
+import { buildStackModel } from '../../generators/lib/stack/model.js';
+import { composeSchemaErrors } from './compose-schema.js';
+
+export type Files = ReadonlyMap<string, string>;
+
+export function renderFiles(answers: Answers): Map<string, string> {
+  return new Map(renderStack(buildStackModel(answers), STACK_FILES).map((file) => [file.path, file.content]));
+}
+
+/** Every placeholder has this shape, so one small pattern finds them all (500 routes make 500 placeholders). */
+const PLACEHOLDER = /\/?qq[a-z0-9]+qq(?:\.invalid)?/g;
+
+/** Replaces every placeholder in one pass, so a real value can never be re-substituted. */
+function substituter(pairs: readonly (readonly [string, string])[]): (text: string) => string {
+  const map = new Map(pairs);
+  return (text) => text.replace(PLACEHOLDER, (match) => map.get(match) ?? match);
+}
+
+export function placeholderAnswers(answers: Answers): { answers: Answers; substitute: (text: string) => string } {
+  const routes = answers.routes.map((_, index) => ({ path: `/qqroute${index}qq` }));
+  // As long as the real name when that is longer: nginx.conf sizes a hash bucket by its length.
+  const host = `qqhost${'q'.repeat(Math.max(0, answers.serverName.length - 16))}qq.invalid`;
+  const placeholder: Answers = { ...answers, projectName: 'qqprojectqq', dbName: 'qqdbnameqq', dbUser: 'qqdbuserqq', serverName: host, routes };
+  const pairs: [string, string][] = [
+    ['qqprojectqq', answers.projectName],
+    ['qqdbnameqq', answers.dbName],
+    ['qqdbuserqq', answers.dbUser],
+    [host, answers.serverName],
+    ...routes.map((route, index): [string, string] => [route.path, answers.routes[index]!.path]),
+  ];
+  return { answers: placeholder, substitute: substituter(pairs) };
+}
+
+class OutputError extends Error {}
+function check(condition: boolean, message: () => string): void {
+  if (!condition) throw new OutputError(message());
+}
+const show = (value: unknown) => JSON.stringify(value)?.slice(0, 400);
+
+/** nginx's lexer, enough for its config files: words, quoted strings, ; { } and # comments. */
+export function nginxTokens(config: string): string[] {
+  const tokens: string[] = [];
+  const pattern = /\s+|#[^\n]*|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[;{}]|[^\s;{}"']+/gy;
+  let consumed = 0;
+  for (const match of config.matchAll(pattern)) {
+    const token = match[0];
+    consumed += token.length;
+    if (/^\s/.test(token) || token.startsWith('#')) continue;
+    tokens.push(token);
+  }
+  // Sticky matching stops at the first character no rule takes (an unclosed quote): all must be read.
+  check(consumed === config.length, () => `nginx.conf cannot be tokenised after offset ${consumed}`);
+  return tokens;
+}
+
+/** Directives as nginx reads them: [context path, name, ...args] per statement. */
+export function nginxStatements(tokens: readonly string[]): { context: string; words: string[] }[] {
+  const statements: { context: string; words: string[] }[] = [];
+  const stack: string[] = [];
+  let words: string[] = [];
+  for (const token of tokens) {
+    if (token === '{') {
+      statements.push({ context: stack.join('/'), words });
+      stack.push(words[0] ?? '?');
+      words = [];
+    } else if (token === '}') {
+      check(words.length === 0 && stack.length > 0, () => `unbalanced "}" in nginx.conf after ${show(words)}`);
+      stack.pop();
+    } else if (token === ';') {
+      statements.push({ context: stack.join('/'), words });
+      words = [];
+    } else {
+      words.push(token);
+    }
+  }
+  check(stack.length === 0 && words.length === 0, () => 'nginx.conf ends inside a block or statement');
+  return statements;
+}
+
+// Docker's reference grammar (distribution/reference): [domain/]component(/component)*[:tag].
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const DOMAIN = '(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?/)?';
+export const IMAGE_REFERENCE = new RegExp(`^${DOMAIN}${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?$`);
+
+interface ComposeService {
+  image?: string;
+  ports?: string[];
+  environment?: Record<string, string>;
+  healthcheck?: { test?: string[] };
+  deploy?: { resources?: { limits?: { memory?: string } } };
+}
+
+/** Expected answers in their serialised (.yo-rc.json) form. */
+export interface Expected {
+  projectName: string;
+  dbName: string;
+  dbUser: string;
+  serverName: string;
+  httpPort: number;
+  redis: boolean;
+  memory: Record<string, string>;
+  routes: { path: string }[];
+}
+
+export interface PythonSources {
+  /** Every Python source of the stack, by path; the backend healthcheck's `python -c` probe as healthcheck-probe.py. */
+  files: Record<string, string>;
+  expected: { routes: string[]; allowedHosts: string[] };
+}
+
+/**
+ * Throws (with what differs) unless `files`, the rendered stack of `answers`, holds exactly the
+ * `expected` values and the structure a placeholder render has. Returns its Python for batching.
+ */
+export function checkStack(files: Files, answers: Answers, expected: Expected): PythonSources {
+  // 1. Byte-for-byte equal to the placeholder render with the values swapped in.
+  const placeholder = placeholderAnswers(answers);
+  const reference = renderFiles(placeholder.answers);
+  check(show([...files.keys()].sort()) === show([...reference.keys()].sort()), () => `rendered paths differ: ${show([...files.keys()])}`);
+  for (const [path, content] of reference) {
+    const wanted = placeholder.substitute(content);
+    if (files.get(path) !== wanted) {
+      const real = files.get(path)!.split('\n');
+      const line = wanted.split('\n').findIndex((text, index) => text !== real[index]);
+      throw new OutputError(`${path} is not the placeholder render with the values swapped in; first difference at line ${line + 1}: ${show(real[line])} vs ${show(wanted.split('\n')[line])}`);
+    }
+  }
+
+  // 2. compose.yaml: valid YAML, valid Compose, holding the answered values.
+  const composeText = files.get('compose.yaml')!;
+  const document = parseDocument(composeText, { uniqueKeys: true });
+  check(document.errors.length === 0 && document.warnings.length === 0, () => `compose.yaml does not parse: ${document.errors[0]?.message ?? document.warnings[0]?.message}`);
+  const compose = document.toJS() as { name: string; services: Record<string, ComposeService> };
+  const schemaErrors = composeSchemaErrors(compose);
+  check(schemaErrors.length === 0, () => `compose.yaml breaks the Compose schema: ${show(schemaErrors.slice(0, 3))}`);
+  check(compose.name === expected.projectName, () => `compose name ${show(compose.name)}`);
+  const serviceNames = ['nginx', 'backend', 'postgres', ...(expected.redis ? ['redis'] : [])];
+  check(show(Object.keys(compose.services)) === show(serviceNames), () => `services ${show(Object.keys(compose.services))}`);
+  const ports = compose.services['nginx']!.ports ?? [];
+  check(ports.length === 1 && new RegExp(`^${expected.httpPort}:[0-9]+$`).test(ports[0]!), () => `nginx ports ${show(ports)}`);
+  for (const name of serviceNames) {
+    const service = compose.services[name]!;
+    check(service.deploy?.resources?.limits?.memory === expected.memory[name], () => `${name} memory ${show(service.deploy)} (expected ${expected.memory[name]})`);
+    check(typeof service.image === 'string' && IMAGE_REFERENCE.test(service.image) && service.image.length <= 255, () => `${name} image ${show(service.image)} is not a valid image reference`);
+  }
+  for (const name of ['backend', 'postgres']) {
+    const environment = compose.services[name]!.environment ?? {};
+    check(environment['POSTGRES_DB'] === expected.dbName && environment['POSTGRES_USER'] === expected.dbUser, () => `${name} environment ${show(environment)}`);
+  }
+  const test = (name: string) => compose.services[name]!.healthcheck?.test ?? [];
+  check(test('postgres').includes(`--username=${expected.dbUser}`) && test('postgres').includes(`--dbname=${expected.dbName}`), () => `postgres healthcheck ${show(test('postgres'))}`);
+  check(test('nginx').includes(`Host: ${expected.serverName}`), () => `nginx healthcheck ${show(test('nginx'))}`);
+  const probe = test('backend')[test('backend').indexOf('-c') + 1] ?? '';
+  check(probe.includes(`'Host': '${expected.serverName}'`), () => `backend healthcheck ${show(probe)}`);
+  // Compose interpolates $VAR and ${VAR} in every value; only "$$" (a literal "$") may appear.
+  check(!composeText.replaceAll('$$', '').includes('$'), () => 'compose.yaml has a "$" Compose would interpolate');
+
+  // 3. nginx.conf: the placeholder render's statements, one exact and one prefix location per route.
+  const config = files.get('nginx/nginx.conf')!;
+  const tokens = nginxTokens(config);
+  const wantedTokens = nginxTokens(reference.get('nginx/nginx.conf')!).map(placeholder.substitute);
+  check(show(tokens) === show(wantedTokens), () => 'nginx.conf tokens differ from the placeholder render');
+  const statements = nginxStatements(tokens);
+  const locations = statements.filter((s) => s.words[0] === 'location').map((s) => s.words.slice(1).join(' '));
+  const routes = expected.routes.map((route) => route.path);
+  const fixed = locations.filter((location) => !routes.some((path) => location === `= ${path}` || location === `${path}/`));
+  check(show(locations.filter((l) => !fixed.includes(l))) === show(routes.flatMap((path) => [`= ${path}`, `${path}/`])), () => `route locations ${show(locations)}`);
+  check(show(fixed) === show(['= /nginx-health', '= /health/', '/']), () => `fixed locations ${show(fixed)}`);
+  check(statements.filter((s) => s.words[0] === 'proxy_pass').length === 1 + 2 * routes.length, () => 'proxy_pass count');
+  check(statements.filter((s) => s.words[0] === 'server' && s.context === 'http').length === 2, () => 'server block count');
+  const serverNames = statements.filter((s) => s.words[0] === 'server_name').map((s) => s.words.slice(1));
+  check(show(serverNames) === show([['_'], [expected.serverName]]), () => `server_name ${show(serverNames)}`);
+
+  // 4. Python, compiled later in one batch.
+  const python: Record<string, string> = { 'healthcheck-probe.py': probe };
+  for (const [path, content] of files) if (path.endsWith('.py')) python[path] = content;
+  return { files: python, expected: { routes, allowedHosts: [expected.serverName] } };
+}
