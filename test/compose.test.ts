@@ -23,6 +23,8 @@ const SCENARIOS: Record<string, Record<string, unknown>> = {
     'http-port': '18080',
     routes: Array.from({ length: 60 }, (_, i) => `/v${i}/items`).join(','),
   },
+  'tls self-signed, bound to loopback, restart "no"': { answers: EXAMPLE_ANSWERS_JSON, tls: 'self-signed', 'bind-address': '127.0.0.1', restart: 'no' },
+  'bound to IPv6 loopback, restart on-failure': { 'bind-address': '::1', restart: 'on-failure' },
 };
 
 describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options) => {
@@ -55,13 +57,16 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
     const stored = readStored(directory);
     const publishing = Object.entries(services).filter(([, s]) => s.ports !== undefined);
     expect(publishing.map(([name]) => name)).toEqual(['nginx']);
-    expect(services["nginx"]?.ports).toEqual([`${stored["httpPort"]}:8080`]);
+    const bind = stored['bindAddress'] === '*' ? '' : String(stored['bindAddress']).includes(':') ? `[${stored['bindAddress']}]:` : `${stored['bindAddress']}:`;
+    const https = stored['tls'] === 'off' ? [] : [`${bind}${stored['httpsPort']}:8443`];
+    expect(services['nginx']?.ports).toEqual([`${bind}${stored['httpPort']}:8080`, ...https]);
   });
 
   it('grants each service only the secrets it uses, through *_FILE variables', () => {
     const { services, secrets } = compose();
     const redis = readStored(directory)['redis'] === true;
-    expect(services['nginx']?.secrets).toBeUndefined();
+    const tls = readStored(directory)['tls'] !== 'off';
+    expect(services['nginx']?.secrets).toEqual(tls ? ['tls_cert', 'tls_key'] : undefined);
     expect(services['postgres']?.secrets).toEqual(['db_password']);
     expect(services['backend']?.secrets).toEqual(redis ? ['django_secret_key', 'db_password', 'redis_password'] : ['django_secret_key', 'db_password']);
     expect(services['redis']?.secrets).toEqual(redis ? ['redis_acl', 'redis_password'] : undefined);
@@ -76,7 +81,7 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
       expect(secret.file.startsWith('./secrets/'), name).toBe(true);
       expect(statSync(join(directory, secret.file)).isFile(), name).toBe(true);
     }
-    expect(Object.keys(secrets).sort()).toEqual(redis ? ['db_password', 'django_secret_key', 'redis_acl', 'redis_password'] : ['db_password', 'django_secret_key']);
+    expect(Object.keys(secrets).sort()).toEqual([...(redis ? ['db_password', 'django_secret_key', 'redis_acl', 'redis_password'] : ['db_password', 'django_secret_key']), ...(tls ? ['tls_cert', 'tls_key'] : [])]);
   });
 
   it('gates start-up on healthchecks and limits memory as answered', () => {
@@ -84,7 +89,7 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
     const stored = readStored(directory) as { memory: Record<string, string>; redis: boolean };
     for (const [name, service] of Object.entries(services)) {
       expect(service.healthcheck?.test?.[0], name).toMatch(/^CMD(-SHELL)?$/);
-      expect(service.restart, name).toBe('unless-stopped');
+      expect(service.restart, name).toBe(readStored(directory)['restart']);
       expect(service.deploy?.resources?.limits?.memory, name).toBe(stored.memory[name]);
       for (const dependency of Object.values(service.depends_on ?? {})) expect(dependency.condition).toBe('service_healthy');
     }
@@ -115,8 +120,13 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
         expect(value).toMatch(/^user default on #[0-9a-f]{64} ~\* &\* \+@all\n$/);
         continue;
       }
+      if (path.endsWith('tls_cert.pem')) {
+        expect(value).toMatch(/^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n$/);
+        continue;
+      }
       values.push(value);
       if (path.includes('django_secret_key')) expect(value.length).toBeGreaterThanOrEqual(50);
+      else if (path.endsWith('tls_key.pem')) expect(value).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
       else expect(value).toMatch(/^[A-Za-z0-9]{32,}$/);
     }
     for (const [path, content] of tree) {
@@ -143,7 +153,7 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
 
   it('records the answers in .yo-rc.json', () => {
     const stored = readStored(directory);
-    expect(Object.keys(stored).sort()).toEqual(['dbName', 'dbUser', 'httpPort', 'memory', 'projectName', 'redis', 'routes', 'serverName']);
+    expect(Object.keys(stored).sort()).toEqual(['bindAddress', 'dbName', 'dbUser', 'httpPort', 'httpsPort', 'memory', 'projectName', 'redis', 'restart', 'routes', 'serverName', 'tls', 'tlsCert', 'tlsKey']);
     expect(compose().name).toBe(stored['projectName']);
     expect(readFileSync(join(directory, '.yo-rc.json'), 'utf8')).not.toMatch(/password|secret_key/i);
   });

@@ -3,6 +3,7 @@
  * answer with path-prefix semantics, and settings refuse to start without their secrets.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_ANSWERS_JSON, generate } from './support/generate.js';
@@ -38,7 +39,8 @@ django.setup()
 from django.test import Client
 from django.test.utils import setup_test_environment
 setup_test_environment()
-client = Client(HTTP_HOST=sys.argv[1])
+# As nginx forwards it: over HTTPS when the stack has TLS (ignored by settings without it).
+client = Client(HTTP_HOST=sys.argv[1], HTTP_X_FORWARDED_PROTO="https")
 result = {}
 for path in sys.argv[2:]:
     response = client.get(path)
@@ -49,6 +51,7 @@ print(json.dumps(result))
 const SCENARIOS: Record<string, { options: Record<string, unknown>; redis: boolean; host: string }> = {
   'example answers': { options: { answers: EXAMPLE_ANSWERS_JSON }, redis: true, host: 'shop.localhost' },
   'redis off, nested and dotted routes': { options: { redis: false, routes: '/api,/api/v2,/files.v1' }, redis: false, host: 'localhost' },
+  'tls self-signed': { options: { answers: EXAMPLE_ANSWERS_JSON, tls: 'self-signed' }, redis: true, host: 'shop.localhost' },
 };
 
 describe.runIf(haveDjango).each(Object.entries(SCENARIOS))('Django backend for %s', (_name, scenario) => {
@@ -59,6 +62,31 @@ describe.runIf(haveDjango).each(Object.entries(SCENARIOS))('Django backend for %
     const result = python(directory, ['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'], secretEnvironment(directory, scenario.redis));
     expect(result.output).toMatch(/System check identified no issues/);
     expect(result.status).toBe(0);
+    // With TLS nothing may be silenced; without it, exactly the three HTTPS-only checks are.
+    const tls = scenario.options['tls'] !== undefined;
+    expect(result.output).toMatch(tls ? /no issues \(0 silenced\)/ : /no issues \(3 silenced\)/);
+  });
+
+  // Defined only for the TLS scenario, so no test is reported as skipped.
+  if (scenario.options['tls'] !== undefined) it('redirects plain HTTP to HTTPS but for the healthcheck, and sends HSTS', () => {
+    const probe = `
+import os, sys
+os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+import django
+django.setup()
+from django.test import Client
+from django.test.utils import setup_test_environment
+setup_test_environment()
+plain = Client(HTTP_HOST=sys.argv[1])
+print(plain.get("/api").status_code, plain.get("/api")["Location"])
+secure = Client(HTTP_HOST=sys.argv[1], HTTP_X_FORWARDED_PROTO="https")
+print(secure.get("/api")["Strict-Transport-Security"])
+`;
+    const result = python(directory, ['-c', probe, scenario.host], secretEnvironment(directory, scenario.redis));
+    expect(result.stdout).toBe(`301 https://${scenario.host}/api\nmax-age=63072000; includeSubDomains; preload\n`);
+    const settings = readFileSync(join(directory, 'backend/config/settings.py'), 'utf8');
+    expect(settings).toContain('SECURE_REDIRECT_EXEMPT = [r"^health/$"]');
+    expect(settings).not.toContain('SILENCED_SYSTEM_CHECKS');
   });
 
   it('compiles every Python file', () => {

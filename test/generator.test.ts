@@ -1,5 +1,6 @@
 /** Generator runs through yeoman-test: every way of giving answers, and every way of getting them wrong. */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_ANSWERS_JSON, EXAMPLE_ANSWERS_YAML, freshDirectory, generate } from './support/generate.js';
@@ -62,6 +63,19 @@ describe('answer sources', () => {
     expect(read(directory, 'backend/config/routes.py').match(/^ {4}"\/r\d+",$/gm)).toHaveLength(500);
   });
 
+  it('uses a provided certificate where it lies, git-ignores its key, and generates no TLS secret', async () => {
+    const directory = freshDirectory();
+    mkdirSync(join(directory, 'certs'));
+    writeFileSync(join(directory, 'certs/site.crt'), 'certificate\n');
+    writeFileSync(join(directory, 'certs/site.key'), 'key\n');
+    await generate({ directory, options: { tls: 'provided', 'tls-cert': 'certs/site.crt', 'tls-key': 'certs/site.key' } });
+    expect(readCompose(directory).secrets).toMatchObject({ tls_cert: { file: './certs/site.crt' }, tls_key: { file: './certs/site.key' } });
+    expect(readdirSync(join(directory, 'secrets')).filter((name) => name.startsWith('tls'))).toEqual([]);
+    execFileSync('git', ['init', '--quiet'], { cwd: directory });
+    expect(() => execFileSync('git', ['check-ignore', '--quiet', 'certs/site.key'], { cwd: directory })).not.toThrow();
+    expect(() => execFileSync('git', ['check-ignore', '--quiet', 'certs/site.crt'], { cwd: directory })).toThrow();
+  });
+
   it('never overwrites a secret, not even with --force', async () => {
     const directory = await generate();
     const before = [...readTree(directory)].filter(([path]) => path.startsWith('secrets/'));
@@ -113,6 +127,12 @@ describe('invalid answers', () => {
     ['route health collision', { routes: '/health' }, undefined, /collides with the built-in \/health\/ endpoint/],
     ['routes count', { routes: Array.from({ length: 501 }, (_, i) => `/r${i}`).join(',') }, undefined, /must hold at most 500 routes \(got 501\)/],
     ['route object key', {}, 'routes:\n  - { path: /a, upstream: x }\n', /has unknown key "upstream"/],
+    ['restart choice', { restart: 'sometimes' }, undefined, /restart: "sometimes" must be one of "unless-stopped", "always", "on-failure", "no"/],
+    ['bindAddress', { 'bind-address': '127.0.0.300' }, undefined, /bindAddress: "127\.0\.0\.300" must be "\*" \(all interfaces\) or an IPv4 or IPv6 address/],
+    ['tls choice', { tls: 'on' }, undefined, /tls: "on" must be one of "off", "self-signed", "provided"/],
+    ['tls provided without its files', { tls: 'provided' }, undefined, /tlsCert: null is required when tls is "provided"\n  - tlsKey: null is required/],
+    ['tlsKey path', { tls: 'provided', 'tls-cert': 'c.pem', 'tls-key': '../k.pem' }, undefined, /tlsKey: "\.\.\/k\.pem" must be a file path .* without "\." or "\.\." segments/],
+    ['httpsPort equal to httpPort', { tls: 'self-signed', 'https-port': '8080' }, undefined, /httpsPort: 8080 must differ from httpPort/],
     ['unknown key in a file', {}, 'projectname: x\n', /projectname: "x" is not a known answer/],
     ['unknown memory key', {}, 'memory:\n  nginx: 64m\n  celery: 64m\n', /memory\.celery: "64m" is not a known answer/],
   ];

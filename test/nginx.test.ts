@@ -1,18 +1,37 @@
 /** The generated nginx.conf passes `nginx -t` and routes exactly as answered. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { certificateForKey, newPrivateKeyPem } from '../generators/lib/self-signed.js';
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE_ANSWERS_JSON, generate } from './support/generate.js';
-import { nginxAvailable, nginxTest } from './support/nginx.js';
+import { EXAMPLE_ANSWERS_JSON, freshDirectory, generate } from './support/generate.js';
+import { nginxAvailable, nginxTestStack } from './support/nginx.js';
 import { prerequisite } from './support/prerequisites.js';
-import { readCompose } from './support/stack-files.js';
 
 const haveNginx = prerequisite('nginx and unshare', nginxAvailable, 'scripts/test-prerequisites.sh');
 
-const SCENARIOS: Record<string, Record<string, unknown>> = {
-  'example answers': { answers: EXAMPLE_ANSWERS_JSON },
-  'redis off, one deep route': { redis: false, routes: '/api/v1/internal-tools_x.y~z' },
-  '500 routes': { routes: Array.from({ length: 500 }, (_, i) => `/r${i}`).join(','), 'server-name': 'a-b.c0.example' },
+/** A destination holding the user's own certificate and key, for tls "provided". */
+function withProvidedCertificate(): string {
+  const directory = freshDirectory();
+  mkdirSync(join(directory, 'certs'));
+  const key = newPrivateKeyPem();
+  writeFileSync(join(directory, 'certs/shop.key'), key, { mode: 0o644 });
+  writeFileSync(join(directory, 'certs/shop.crt'), certificateForKey('shop.localhost', key));
+  return directory;
+}
+
+const SCENARIOS: Record<string, { options: Record<string, unknown>; directory?: () => string; tls?: boolean; warning?: RegExp }> = {
+  'example answers': { options: { answers: EXAMPLE_ANSWERS_JSON } },
+  'redis off, one deep route': { options: { redis: false, routes: '/api/v1/internal-tools_x.y~z' } },
+  '500 routes': { options: { routes: Array.from({ length: 500 }, (_, i) => `/r${i}`).join(','), 'server-name': 'a-b.c0.example' } },
+  'a 253-character server name': { options: { 'server-name': ['a', 'b', 'c', 'd'].map((c) => c.repeat(63)).join('.').slice(0, 253) } },
+  'tls self-signed': { options: { answers: EXAMPLE_ANSWERS_JSON, tls: 'self-signed' }, tls: true },
+  'tls provided, on 443': {
+    options: { answers: EXAMPLE_ANSWERS_JSON, tls: 'provided', 'tls-cert': 'certs/shop.crt', 'tls-key': 'certs/shop.key', 'https-port': '443' },
+    directory: withProvidedCertificate,
+    tls: true,
+    // A self-made "provided" certificate has no issuer to fetch OCSP answers from.
+    warning: /^\S+ \S+ \[warn\] \d+#\d+: "ssl_stapling" ignored, issuer certificate not found for certificate "\/run\/secrets\/tls_cert"\n$/,
+  },
 };
 
 /** Prefix locations as nginx sees them: "= /x" and "/x/" pairs, one pair per route. */
@@ -20,21 +39,23 @@ function locations(config: string): string[] {
   return [...config.matchAll(/^\s*location\s+([^{]+?)\s*\{/gm)].map((match) => match[1]!);
 }
 
-describe.runIf(haveNginx).each(Object.entries(SCENARIOS))('nginx.conf for %s', (_name, options) => {
+describe.runIf(haveNginx).each(Object.entries(SCENARIOS))('nginx.conf for %s', (_name, scenario) => {
   let directory: string;
   let config: string;
 
-  it('passes nginx -t with the Compose service names resolvable', async () => {
-    directory = await generate({ options });
+  it('passes nginx -t with its volumes, secrets and the Compose service names in place', async () => {
+    directory = await generate({ options: scenario.options, directory: scenario.directory?.() });
     config = readFileSync(join(directory, 'nginx/nginx.conf'), 'utf8');
-    const result = nginxTest(join(directory, 'nginx/nginx.conf'), Object.keys(readCompose(directory).services));
-    expect(result.output).toBe('');
+    const result = nginxTestStack(directory);
+    if (scenario.warning) expect(result.output).toMatch(scenario.warning);
+    else expect(result.output).toBe('');
     expect(result.ok).toBe(true);
   });
 
   it('has exactly one exact and one prefix location per route, and nothing else proxied', () => {
     const routes = (JSON.parse(readFileSync(join(directory, '.yo-rc.json'), 'utf8'))['generator-secure-stack'].routes as { path: string }[]).map((r) => r.path);
-    const expected = ['= /nginx-health', '= /health/', ...routes.flatMap((path) => [`= ${path}`, `${path}/`]), '/'];
+    // With TLS the plain-HTTP server keeps the healthcheck and redirects everything else.
+    const expected = [...(scenario.tls ? ['= /nginx-health', '/', '= /health/'] : ['= /nginx-health', '= /health/']), ...routes.flatMap((path) => [`= ${path}`, `${path}/`]), '/'];
     expect(locations(config)).toEqual(expected);
     expect(config.match(/proxy_pass /g)?.length).toBe(1 + 2 * routes.length);
   });
@@ -44,13 +65,19 @@ describe.runIf(haveNginx).each(Object.entries(SCENARIOS))('nginx.conf for %s', (
     for (const header of ['X-Content-Type-Options', 'X-Frame-Options', 'Referrer-Policy', 'Content-Security-Policy']) {
       expect(config).toMatch(new RegExp(`^\\s*add_header ${header} .+ always;$`, 'm'));
     }
-    expect(config).toMatch(/listen 8080 default_server;\s*server_name _;\s*return 444;/);
+    expect(config).toMatch(/listen 8080 default_server;\s*(?:#.*\s*listen 8443 ssl http2 default_server;\s*ssl_reject_handshake on;\s*)?server_name _;\s*return 444;/);
     expect(config).toMatch(/^\s*client_max_body_size \d+m;$/m);
   });
 
+  // Defined only for the TLS scenarios, so no test is reported as skipped.
+  if (scenario.tls) it('serves TLS 1.2 and 1.3 only, with HSTS, and redirects plain HTTP', () => {
+    expect(config).toMatch(/^\s*ssl_protocols TLSv1\.2 TLSv1\.3;$/m);
+    expect(config).toMatch(/^\s*add_header Strict-Transport-Security "max-age=63072000; includeSubDomains; preload" always;$/m);
+    expect(config).toMatch(/return 301 https:\/\/\$host(:\d+)?\$request_uri;/);
+    expect(config).toMatch(/listen 8443 ssl http2 default_server;\s*ssl_reject_handshake on;/);
+  });
+
   it('fails nginx -t when the config is broken (the oracle can fail)', () => {
-    const broken = join(directory, 'nginx/broken.conf');
-    writeFileSync(broken, config.replace('server_tokens off;', 'server_tokens off'));
-    expect(nginxTest(broken, ['backend']).ok).toBe(false);
+    expect(nginxTestStack(directory, config.replace('server_tokens off;', 'server_tokens off')).ok).toBe(false);
   });
 });

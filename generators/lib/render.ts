@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import type { StackModel } from './stack/model.js';
+import { dhParamsPem } from './stack/dh-params.js';
 import { securityMeasures } from './stack/security-measures.js';
 
 /** templates/ sits two levels above this module, both in the sources and in dist/. */
@@ -46,7 +47,7 @@ function compiled(template: string): ejs.TemplateFunction {
 const q = (value: string | number): string => JSON.stringify(String(value));
 
 export function renderStack(model: StackModel, files: readonly TemplateFile[]): RenderedFile[] {
-  const locals = { ...model, securityMeasures: securityMeasures(model), q };
+  const locals = { ...model, securityMeasures: securityMeasures(model), dhParams: model.tls ? dhParamsPem() : '', q };
   return files
     .filter((file) => file.when?.(model) ?? true)
     .map((file) => ({ path: file.destination, content: compiled(file.template)(locals) as string, owner: file.owner }));

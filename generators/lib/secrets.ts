@@ -7,6 +7,8 @@
 import { createHash, randomInt } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ExitCode, UserError } from './errors.js';
+import { certificateForKey, newPrivateKeyPem } from './self-signed.js';
 import { SECRETS_DIRECTORY, SECRET_FILES, type SecretName } from './stack/secret-names.js';
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -42,13 +44,17 @@ export interface SecretWriteReport {
  * they are. Each is written to a temporary file and hard-linked into place: link(2) fails if the
  * name exists (never overwrite, atomically) and a reader never sees a half-written secret.
  */
-export function ensureSecrets(destination: string, needed: readonly SecretName[]): SecretWriteReport {
+export function ensureSecrets(destination: string, needed: readonly SecretName[], context: SecretContext): SecretWriteReport {
   const directory = join(destination, SECRETS_DIRECTORY);
+  const exists = (name: SecretName) => existsSync(join(directory, SECRET_FILES[name]));
+  if (needed.includes('tls_key') && !exists('tls_key') && exists('tls_cert')) {
+    throw new UserError(`${SECRETS_DIRECTORY}/${SECRET_FILES.tls_cert} exists without its key ${SECRETS_DIRECTORY}/${SECRET_FILES.tls_key}; delete the certificate to have a new pair made. Nothing was written.`, ExitCode.usage);
+  }
   mkdirSync(directory, { recursive: true, mode: SECRET_DIRECTORY_MODE });
   chmodSync(directory, SECRET_DIRECTORY_MODE);
   const report: SecretWriteReport = { created: [], kept: [] };
-  // Passwords first: the Redis ACL is derived from the Redis password.
-  const order = [...needed].sort((a, b) => Number(a === 'redis_acl') - Number(b === 'redis_acl'));
+  // Sources before what is derived from them: the ACL from the Redis password, the certificate from the key.
+  const order = [...needed].sort((a, b) => Number(DERIVED.has(a)) - Number(DERIVED.has(b)));
   for (const name of order) {
     const path = join(directory, SECRET_FILES[name]);
     if (existsSync(path)) {
@@ -57,7 +63,7 @@ export function ensureSecrets(destination: string, needed: readonly SecretName[]
     }
     const temporary = join(directory, `.${SECRET_FILES[name]}.${process.pid}.tmp`);
     try {
-      writeFileSync(temporary, secretValue(name, directory), { mode: SECRET_FILE_MODE });
+      writeFileSync(temporary, secretValue(name, directory, context), { mode: SECRET_FILE_MODE });
       linkSync(temporary, path);
       report.created.push(name);
     } catch (error) {
@@ -70,7 +76,14 @@ export function ensureSecrets(destination: string, needed: readonly SecretName[]
   return report;
 }
 
-function secretValue(name: SecretName, directory: string): string {
+export interface SecretContext {
+  /** Host name the self-signed certificate is for. */
+  serverName: string;
+}
+
+const DERIVED = new Set<SecretName>(['redis_acl', 'tls_cert']);
+
+function secretValue(name: SecretName, directory: string, context: SecretContext): string {
   switch (name) {
     case 'django_secret_key':
       return randomString(SECRET_KEY_LENGTH, SECRET_KEY_ALPHABET);
@@ -79,5 +92,9 @@ function secretValue(name: SecretName, directory: string): string {
       return randomString(PASSWORD_LENGTH, ALPHANUMERIC);
     case 'redis_acl':
       return redisAclFor(readFileSync(join(directory, SECRET_FILES.redis_password), 'utf8').trim());
+    case 'tls_key':
+      return newPrivateKeyPem();
+    case 'tls_cert':
+      return certificateForKey(context.serverName, readFileSync(join(directory, SECRET_FILES.tls_key), 'utf8'));
   }
 }

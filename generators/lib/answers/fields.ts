@@ -5,6 +5,7 @@
  */
 import { MEMORY_CEILING_BYTES, MEMORY_RULE, formatMebibytes, parseMemorySize, type MemorySize } from './memory-size.js';
 import { MAX_ROUTES, normaliseRoutePath, type Route } from './routes.js';
+import { isIP } from 'node:net';
 import type { Answers, BudgetedService, JsonValue } from './types.js';
 import { describeValue } from '../errors.js';
 
@@ -46,6 +47,12 @@ export interface FlatAnswers {
   serverName: string;
   httpPort: number;
   redis: boolean;
+  restart: RestartPolicy;
+  bindAddress: string;
+  tls: TlsMode;
+  tlsCert: string | null;
+  tlsKey: string | null;
+  httpsPort: number;
   'memory.nginx': MemorySize;
   'memory.backend': MemorySize;
   'memory.postgres': MemorySize;
@@ -53,6 +60,13 @@ export interface FlatAnswers {
   routes: Route[];
 }
 export type FieldKey = keyof FlatAnswers;
+
+export const RESTART_POLICIES = ['unless-stopped', 'always', 'on-failure', 'no'] as const;
+export type RestartPolicy = (typeof RESTART_POLICIES)[number];
+export const TLS_MODES = ['off', 'self-signed', 'provided'] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
+/** bindAddress meaning every interface, IPv4 and IPv6 (Compose's default when no address is given). */
+export const ALL_INTERFACES = '*';
 
 const ok = <V>(value: V): Parsed<V> => ({ ok: true, value });
 const broken = <V>(rule: string): Parsed<V> => ({ ok: false, rule });
@@ -182,6 +196,46 @@ function routePathOf(item: unknown): string | { rule: string } {
   return typeof path === 'string' ? path : { rule: 'needs "path", a string' };
 }
 
+function parseChoice<T extends string>(choices: readonly T[]): (raw: unknown) => Parsed<T> {
+  return (raw) => (typeof raw === 'string' && (choices as readonly string[]).includes(raw) ? ok(raw as T) : broken(`must be one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`));
+}
+
+const IPV4 = /^(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
+
+function parseBindAddress(raw: unknown): Parsed<string> {
+  if (raw === ALL_INTERFACES) return ok(raw);
+  if (typeof raw !== 'string') return broken('must be a string');
+  if (IPV4.test(raw)) return ok(raw);
+  // IPv6: hex groups and colons only (no zone id, which Compose port syntax cannot carry).
+  if (/^[0-9A-Fa-f:.]{2,45}$/.test(raw) && isIP(raw) === 6) return ok(raw.toLowerCase());
+  return broken(`must be "${ALL_INTERFACES}" (all interfaces) or an IPv4 or IPv6 address such as "127.0.0.1" or "::1"`);
+}
+
+const TLS_PATH = /^\/?(?:[A-Za-z0-9_][A-Za-z0-9._-]*\/)*[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+
+/** A certificate or key path: relative to the repository or absolute, plain characters, no "..". */
+function parseTlsPath(raw: unknown): Parsed<string | null> {
+  if (raw === null) return ok(null);
+  if (typeof raw !== 'string') return broken('must be a file path (a string) or null');
+  if (raw.length > 255 || !TLS_PATH.test(raw) || raw.split('/').some((segment) => segment === '..' || segment === '.')) {
+    return broken('must be a file path of A-Z a-z 0-9 . _ - and "/", relative to the repository or absolute, without "." or ".." segments');
+  }
+  return ok(raw);
+}
+
+/** Rules that join two answers; checked once every answer is known. */
+export function crossFieldProblems(flat: FlatAnswers): { field: FieldKey; value: unknown; rule: string }[] {
+  const problems: { field: FieldKey; value: unknown; rule: string }[] = [];
+  if (flat.tls === 'provided') {
+    if (flat.tlsCert === null) problems.push({ field: 'tlsCert', value: null, rule: 'is required when tls is "provided"' });
+    if (flat.tlsKey === null) problems.push({ field: 'tlsKey', value: null, rule: 'is required when tls is "provided"' });
+  }
+  if (flat.tls !== 'off' && flat.httpsPort === flat.httpPort) {
+    problems.push({ field: 'httpsPort', value: flat.httpsPort, rule: 'must differ from httpPort' });
+  }
+  return problems;
+}
+
 /** Default project name: the directory's name made into a valid Compose project name. */
 export function projectNameFromDirectory(directoryName: string): string {
   const name = directoryName
@@ -271,6 +325,75 @@ export const FIELDS = {
     defaultValue: () => true,
     serialise: (value) => value,
   } satisfies Field<boolean>,
+  restart: {
+    key: 'restart',
+    flag: 'restart',
+    flagType: 'string',
+    description: 'Restart policy of every service',
+    prompt: 'input',
+    defaultText: 'unless-stopped',
+    parse: parseChoice(RESTART_POLICIES),
+    defaultValue: () => 'unless-stopped',
+    serialise: (value) => value,
+  } satisfies Field<RestartPolicy>,
+  bindAddress: {
+    key: 'bindAddress',
+    flag: 'bind-address',
+    flagType: 'string',
+    description: 'Host address the published ports listen on ("127.0.0.1" behind another proxy)',
+    prompt: 'input',
+    defaultText: '"*" (all interfaces)',
+    parse: parseBindAddress,
+    defaultValue: () => ALL_INTERFACES,
+    serialise: (value) => value,
+  } satisfies Field<string>,
+  tls: {
+    key: 'tls',
+    flag: 'tls',
+    flagType: 'string',
+    description: 'HTTPS: "off", "self-signed" (certificate made now, kept in secrets/) or "provided" (tlsCert and tlsKey)',
+    prompt: 'input',
+    defaultText: 'off',
+    parse: parseChoice(TLS_MODES),
+    defaultValue: () => 'off',
+    serialise: (value) => value,
+  } satisfies Field<TlsMode>,
+  tlsCert: {
+    key: 'tlsCert',
+    flag: 'tls-cert',
+    flagType: 'string',
+    description: 'Certificate chain (PEM) for tls "provided"; ignored otherwise',
+    prompt: 'input',
+    defaultText: 'null',
+    parse: parseTlsPath,
+    defaultValue: () => null,
+    serialise: (value) => value,
+    askedWhen: (resolved) => resolved.tls === 'provided',
+  } satisfies Field<string | null>,
+  tlsKey: {
+    key: 'tlsKey',
+    flag: 'tls-key',
+    flagType: 'string',
+    description: 'Private key (PEM) for tls "provided"; ignored otherwise',
+    prompt: 'input',
+    defaultText: 'null',
+    parse: parseTlsPath,
+    defaultValue: () => null,
+    serialise: (value) => value,
+    askedWhen: (resolved) => resolved.tls === 'provided',
+  } satisfies Field<string | null>,
+  httpsPort: {
+    key: 'httpsPort',
+    flag: 'https-port',
+    flagType: 'string',
+    description: 'Host port nginx publishes for HTTPS (with tls on)',
+    prompt: 'input',
+    defaultText: '8443',
+    parse: parsePort,
+    defaultValue: () => 8443,
+    serialise: (value) => value,
+    askedWhen: (resolved) => resolved.tls !== undefined && resolved.tls !== 'off',
+  } satisfies Field<number>,
   'memory.nginx': memoryField('nginx'),
   'memory.backend': memoryField('backend'),
   'memory.postgres': memoryField('postgres'),
@@ -298,6 +421,12 @@ export function toAnswers(flat: FlatAnswers): Answers {
     serverName: flat.serverName,
     httpPort: flat.httpPort,
     redis: flat.redis,
+    restart: flat.restart,
+    bindAddress: flat.bindAddress,
+    tls: flat.tls,
+    tlsCert: flat.tlsCert,
+    tlsKey: flat.tlsKey,
+    httpsPort: flat.httpsPort,
     memory: {
       nginx: flat['memory.nginx'],
       backend: flat['memory.backend'],

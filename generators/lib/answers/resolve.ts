@@ -4,7 +4,7 @@
  * All problems of all supplied values are reported at once.
  */
 import { InvalidAnswersError, type AnswerProblem } from '../errors.js';
-import { FIELDS, FIELD_LIST, toAnswers, type FieldKey, type FlatAnswers, type Origin } from './fields.js';
+import { crossFieldProblems, FIELDS, FIELD_LIST, toAnswers, type FieldKey, type FlatAnswers, type Origin } from './fields.js';
 import type { Answers, StoredAnswers } from './types.js';
 
 export interface RawSource {
@@ -77,6 +77,8 @@ export function completeWithDefaults(supplied: SuppliedAnswers, destinationName:
     resolved[field.key] = field.defaultValue({ destinationName, resolved: resolved as SuppliedAnswers });
     defaulted.push(field.key as FieldKey);
   }
+  const problems = crossFieldProblems(resolved as unknown as FlatAnswers);
+  if (problems.length > 0) throw new InvalidAnswersError(problems);
   return { answers: toAnswers(resolved as unknown as FlatAnswers), defaulted };
 }
 
@@ -89,6 +91,12 @@ export function serialiseAnswers(answers: Answers): StoredAnswers {
     serverName: answers.serverName,
     httpPort: answers.httpPort,
     redis: answers.redis,
+    restart: answers.restart,
+    bindAddress: answers.bindAddress,
+    tls: answers.tls,
+    tlsCert: answers.tlsCert,
+    tlsKey: answers.tlsKey,
+    httpsPort: answers.httpsPort,
     'memory.nginx': answers.memory.nginx,
     'memory.backend': answers.memory.backend,
     'memory.postgres': answers.memory.postgres,

@@ -1,5 +1,6 @@
 import type { MemorySize } from './memory-size.js';
 import type { Route } from './routes.js';
+import type { RestartPolicy, TlsMode } from './fields.js';
 
 export const SERVICES_WITH_BUDGET = ['nginx', 'backend', 'postgres', 'redis'] as const;
 export type BudgetedService = (typeof SERVICES_WITH_BUDGET)[number];
@@ -12,6 +13,13 @@ export interface Answers {
   serverName: string;
   httpPort: number;
   redis: boolean;
+  restart: RestartPolicy;
+  /** "*" for all interfaces, else one IPv4 or IPv6 address. */
+  bindAddress: string;
+  tls: TlsMode;
+  tlsCert: string | null;
+  tlsKey: string | null;
+  httpsPort: number;
   memory: Record<BudgetedService, MemorySize>;
   routes: Route[];
 }

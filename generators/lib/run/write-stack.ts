@@ -43,7 +43,7 @@ export function writeStack(root: string, answers: Answers, files: readonly Templ
   // Every path is checked before anything is written, secrets included.
   for (const path of [SECRETS_DIRECTORY, ...operations.map((operation) => operation.path)]) assertNoSymlink(root, path);
   // Secrets first: a stack on disk always has its secrets.
-  const secrets = ensureSecrets(root, model.secrets.map((secret) => secret.name));
+  const secrets = ensureSecrets(root, model.secrets.filter((secret) => secret.generated).map((secret) => secret.name), { serverName: answers.serverName });
   applyOperations(root, operations);
   for (const line of describePlan(plan.actions, [])) log.info(line);
   if (secrets.created.length > 0) log.info(`Generated secrets (values not shown): ${secrets.created.join(', ')}`);

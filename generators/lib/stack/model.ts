@@ -3,6 +3,7 @@
  * gets which secret, waits for whom, checks its health how) made here, in typed code. Templates
  * only lay the model out as YAML, nginx config, Python and Markdown.
  */
+import { ALL_INTERFACES, type RestartPolicy } from '../answers/fields.js';
 import type { Answers } from '../answers/types.js';
 import type { Route } from '../answers/routes.js';
 import { DATA_DIRECTORIES, IMAGES } from './images.js';
@@ -62,6 +63,23 @@ export interface SecretModel {
   file: string;
   mountPath: string;
   usedBy: ServiceName[];
+  /** Made by the generator under secrets/; false for the user's own TLS files. */
+  generated: boolean;
+}
+
+/** HTTPS, when the tls answer is not "off". */
+export interface TlsModel {
+  mode: 'self-signed' | 'provided';
+  /** Port nginx listens on for HTTPS inside its container. */
+  containerPort: number;
+  httpsPort: number;
+  /** What follows $host in the HTTP-to-HTTPS redirect: ":8443", or nothing for 443. */
+  redirectPortSuffix: string;
+  /** OCSP stapling needs a CA's responder: only a provided certificate has one. */
+  stapling: boolean;
+  /** Mozilla: two years. includeSubDomains and preload, as Django's check --deploy asks. */
+  hsts: string;
+  dhParamsPath: string;
 }
 
 export interface VolumeModel {
@@ -76,7 +94,10 @@ export interface StackModel {
   dbName: string;
   dbUser: string;
   redis: boolean;
-  restartPolicy: typeof RESTART_POLICY;
+  restartPolicy: RestartPolicy;
+  tls: TlsModel | null;
+  /** Files .gitignore must keep out of git beyond secrets/ (a provided TLS key inside the repo). */
+  ignoredPaths: string[];
   backendPort: number;
   backendImage: string;
   /** Base image of the backend's Dockerfile. */
@@ -114,7 +135,9 @@ export const LOG_ROTATION = { maxSize: '10m', maxFiles: 3 } as const;
 const IMAGE_USERS = { postgres: '999:999', redis: '999:999', backend: '10001:10001' } as const;
 export const NGINX_HEALTH_PATH = '/nginx-health';
 export const BACKEND_HEALTH_PATH = '/health/';
-export const RESTART_POLICY = 'unless-stopped';
+export const NGINX_HTTPS_PORT = 8443;
+export const DH_PARAMS_PATH = '/etc/nginx/dhparam.pem';
+export const HSTS_HEADER = 'max-age=63072000; includeSubDomains; preload';
 
 export const NETWORKS: Record<NetworkName, NetworkModel> = {
   'frontend-network': { name: 'frontend-network', internal: false, purpose: 'public side: nginx and the backend it proxies to' },
@@ -136,12 +159,16 @@ export function buildStackModel(answers: Answers): StackModel {
   if (answers.redis) services.push(redisService(answers));
 
   const secrets = (Object.keys(SECRET_FILES) as SecretName[])
-    .map((name) => ({
-      name,
-      file: `./${secretPath(name)}`,
-      mountPath: secretMountPath(name),
-      usedBy: services.filter((service) => service.secrets.includes(name)).map((service) => service.name),
-    }))
+    .map((name) => {
+      const provided = providedFile(answers, name);
+      return {
+        name,
+        file: provided ?? `./${secretPath(name)}`,
+        mountPath: secretMountPath(name),
+        usedBy: services.filter((service) => service.secrets.includes(name)).map((service) => service.name),
+        generated: provided === undefined,
+      };
+    })
     .filter((secret) => secret.usedBy.length > 0);
 
   const volumes: VolumeModel[] = [{ name: 'postgres_data', purpose: 'PostgreSQL data directory' }];
@@ -154,7 +181,9 @@ export function buildStackModel(answers: Answers): StackModel {
     dbName: answers.dbName,
     dbUser: answers.dbUser,
     redis: answers.redis,
-    restartPolicy: RESTART_POLICY,
+    restartPolicy: answers.restart,
+    tls: tlsModel(answers),
+    ignoredPaths: answers.tls === 'provided' && answers.tlsKey && !answers.tlsKey.startsWith('/') ? [`/${answers.tlsKey}`] : [],
     backendPort: BACKEND_PORT,
     backendImage: backendImageName(answers.projectName),
     pythonImage: IMAGES.python,
@@ -185,6 +214,33 @@ export function serverNamesHashBucketSize(serverName: string): number {
   return size;
 }
 
+function tlsModel(answers: Answers): TlsModel | null {
+  if (answers.tls === 'off') return null;
+  return {
+    mode: answers.tls,
+    containerPort: NGINX_HTTPS_PORT,
+    httpsPort: answers.httpsPort,
+    redirectPortSuffix: answers.httpsPort === 443 ? '' : `:${answers.httpsPort}`,
+    stapling: answers.tls === 'provided',
+    hsts: HSTS_HEADER,
+    dhParamsPath: DH_PARAMS_PATH,
+  };
+}
+
+/** A provided TLS file, as Compose reads it: relative to compose.yaml, or absolute. */
+function providedFile(answers: Answers, name: SecretName): string | undefined {
+  if (answers.tls !== 'provided') return undefined;
+  const path = name === 'tls_cert' ? answers.tlsCert : name === 'tls_key' ? answers.tlsKey : null;
+  if (!path) return undefined;
+  return path.startsWith('/') ? path : `./${path}`;
+}
+
+/** "host:container" with the answered bind address: none for all interfaces, [v6] bracketed. */
+export function publishedPort(bindAddress: string, hostPort: number, containerPort: number): string {
+  if (bindAddress === ALL_INTERFACES) return `${hostPort}:${containerPort}`;
+  return `${bindAddress.includes(':') ? `[${bindAddress}]` : bindAddress}:${hostPort}:${containerPort}`;
+}
+
 /** The locally built backend image gets a fixed tag: an untagged image would mean `latest`. */
 export function backendImageName(projectName: string): string {
   return `${projectName}-backend:local`;
@@ -195,11 +251,14 @@ function nginxService(answers: Answers): ServiceModel {
     name: 'nginx',
     purpose: 'reverse proxy, the only service with a published port',
     image: IMAGES.nginx,
-    ports: [`${answers.httpPort}:${NGINX_HTTP_PORT}`],
+    ports: [
+      publishedPort(answers.bindAddress, answers.httpPort, NGINX_HTTP_PORT),
+      ...(answers.tls === 'off' ? [] : [publishedPort(answers.bindAddress, answers.httpsPort, NGINX_HTTPS_PORT)]),
+    ],
     networks: NETWORK_MEMBERSHIP.nginx,
-    secrets: [],
+    secrets: answers.tls === 'off' ? [] : ['tls_cert', 'tls_key'],
     environment: [],
-    volumes: ['./nginx/nginx.conf:/etc/nginx/nginx.conf:ro'],
+    volumes: ['./nginx/nginx.conf:/etc/nginx/nginx.conf:ro', ...(answers.tls === 'off' ? [] : [`./nginx/dhparam.pem:${DH_PARAMS_PATH}:ro`])],
     dependsOn: ['backend'],
     healthcheck: {
       // Sent with the stack's host name: the default server drops every other Host with 444.

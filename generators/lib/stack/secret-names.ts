@@ -6,6 +6,9 @@ export const SECRET_FILES = {
   // Redis ACL holding only the SHA-256 of redis_password: redis-server reads it with --aclfile,
   // so the password never appears in argv, in the environment or in compose.yaml.
   redis_acl: 'redis_users.acl',
+  // With tls "self-signed" both are made here; with "provided" they are the user's files.
+  tls_cert: 'tls_cert.pem',
+  tls_key: 'tls_key.pem',
 } as const;
 export type SecretName = keyof typeof SECRET_FILES;
 
