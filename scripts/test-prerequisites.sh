@@ -9,6 +9,8 @@ packages=(
   python3-psycopg2       # the backend's PostgreSQL driver, imported by Django's postgresql backend
   python3-redis          # the backend's Redis client, imported by the health view
   util-linux             # unshare: nginx -t resolves service names through a private /etc/hosts
+  git                    # git check-ignore on the generated .gitignore
+  tmux                   # the prompts, answered in a real terminal
 )
 
 missing=()
