@@ -254,146 +254,101 @@ export function dbNameFromProjectName(projectName: string): string {
   return (/^[0-9]/.test(name) ? `db_${name}` : name).slice(0, 63);
 }
 
+/**
+ * A plain answer: its JSON value is its typed value, so it is stored as it is; a text prompt
+ * unless it is a yes/no question. `fixedDefault` also gives the help text's default.
+ */
+function plainAnswer<V extends string | number | boolean | null>(
+  spec: Pick<Field<V>, 'key' | 'flag' | 'description' | 'parse' | 'askedWhen'> & ({ fixedDefault: V } | { defaultValue: Field<V>['defaultValue']; defaultText: string }),
+): Field<V> {
+  const isBoolean = 'fixedDefault' in spec && typeof spec.fixedDefault === 'boolean';
+  return {
+    key: spec.key,
+    flag: spec.flag,
+    flagType: isBoolean ? 'boolean' : 'string',
+    description: spec.description,
+    prompt: isBoolean ? 'confirm' : 'input',
+    defaultText: 'fixedDefault' in spec ? String(spec.fixedDefault) : spec.defaultText,
+    parse: spec.parse,
+    defaultValue: 'fixedDefault' in spec ? () => spec.fixedDefault : spec.defaultValue,
+    serialise: (value) => value,
+    askedWhen: spec.askedWhen,
+  };
+}
+
+function parseDbUser(raw: unknown): Parsed<string> {
+  const parsed = parsePgIdentifier(raw);
+  if (parsed.ok && parsed.value.toLowerCase().startsWith('pg_')) return broken('must not start with "pg_" (reserved by PostgreSQL)');
+  return parsed;
+}
+
 export const FIELDS = {
-  projectName: {
+  projectName: plainAnswer<string>({
     key: 'projectName',
     flag: 'project-name',
-    flagType: 'string',
     description: 'Compose project name (prefixes containers, networks and volumes)',
-    prompt: 'input',
-    defaultText: "the directory's name, normalised",
     parse: parseProjectName,
     defaultValue: (context) => projectNameFromDirectory(context.destinationName),
-    serialise: (value) => value,
-  } satisfies Field<string>,
-  dbName: {
+    defaultText: "the directory's name, normalised",
+  }),
+  dbName: plainAnswer<string>({
     key: 'dbName',
     flag: 'db-name',
-    flagType: 'string',
     description: 'PostgreSQL database name',
-    prompt: 'input',
-    defaultText: 'projectName with "-" as "_"',
     parse: parsePgIdentifier,
     defaultValue: (context) => dbNameFromProjectName(context.resolved.projectName ?? 'app'),
-    serialise: (value) => value,
-  } satisfies Field<string>,
-  dbUser: {
-    key: 'dbUser',
-    flag: 'db-user',
-    flagType: 'string',
-    description: 'PostgreSQL role the backend logs in as',
-    prompt: 'input',
-    defaultText: 'app',
-    parse(raw) {
-      const parsed = parsePgIdentifier(raw);
-      if (parsed.ok && parsed.value.toLowerCase().startsWith('pg_')) return broken('must not start with "pg_" (reserved by PostgreSQL)');
-      return parsed;
-    },
-    defaultValue: () => 'app',
-    serialise: (value) => value,
-  } satisfies Field<string>,
-  serverName: {
+    defaultText: 'projectName with "-" as "_"',
+  }),
+  dbUser: plainAnswer<string>({ key: 'dbUser', flag: 'db-user', description: 'PostgreSQL role the backend logs in as', parse: parseDbUser, fixedDefault: 'app' }),
+  serverName: plainAnswer<string>({
     key: 'serverName',
     flag: 'server-name',
-    flagType: 'string',
     description: 'Host name nginx answers to (requests for other names are dropped)',
-    prompt: 'input',
-    defaultText: 'localhost',
     parse: parseHostName,
-    defaultValue: () => 'localhost',
-    serialise: (value) => value,
-  } satisfies Field<string>,
-  httpPort: {
-    key: 'httpPort',
-    flag: 'http-port',
-    flagType: 'string',
-    description: 'Host port nginx publishes',
-    prompt: 'input',
-    defaultText: '8080',
-    parse: parsePort,
-    defaultValue: () => 8080,
-    serialise: (value) => value,
-  } satisfies Field<number>,
-  redis: {
-    key: 'redis',
-    flag: 'redis',
-    flagType: 'boolean',
-    description: 'Include Redis (--no-redis to leave it out)',
-    prompt: 'confirm',
-    defaultText: 'true',
-    parse: parseBoolean,
-    defaultValue: () => true,
-    serialise: (value) => value,
-  } satisfies Field<boolean>,
-  restart: {
-    key: 'restart',
-    flag: 'restart',
-    flagType: 'string',
-    description: 'Restart policy of every service',
-    prompt: 'input',
-    defaultText: 'unless-stopped',
-    parse: parseChoice(RESTART_POLICIES),
-    defaultValue: () => 'unless-stopped',
-    serialise: (value) => value,
-  } satisfies Field<RestartPolicy>,
-  bindAddress: {
+    fixedDefault: 'localhost',
+  }),
+  httpPort: plainAnswer<number>({ key: 'httpPort', flag: 'http-port', description: 'Host port nginx publishes', parse: parsePort, fixedDefault: 8080 }),
+  redis: plainAnswer<boolean>({ key: 'redis', flag: 'redis', description: 'Include Redis (--no-redis to leave it out)', parse: parseBoolean, fixedDefault: true }),
+  restart: plainAnswer<RestartPolicy>({ key: 'restart', flag: 'restart', description: 'Restart policy of every service', parse: parseChoice(RESTART_POLICIES), fixedDefault: 'unless-stopped' }),
+  bindAddress: plainAnswer<string>({
     key: 'bindAddress',
     flag: 'bind-address',
-    flagType: 'string',
     description: 'Host address the published ports listen on ("127.0.0.1" behind another proxy)',
-    prompt: 'input',
-    defaultText: '"*" (all interfaces)',
     parse: parseBindAddress,
     defaultValue: () => ALL_INTERFACES,
-    serialise: (value) => value,
-  } satisfies Field<string>,
-  tls: {
+    defaultText: '"*" (all interfaces)',
+  }),
+  tls: plainAnswer<TlsMode>({
     key: 'tls',
     flag: 'tls',
-    flagType: 'string',
     description: 'HTTPS: "off", "self-signed" (certificate made now, kept in secrets/) or "provided" (tlsCert and tlsKey)',
-    prompt: 'input',
-    defaultText: 'off',
     parse: parseChoice(TLS_MODES),
-    defaultValue: () => 'off',
-    serialise: (value) => value,
-  } satisfies Field<TlsMode>,
-  tlsCert: {
+    fixedDefault: 'off',
+  }),
+  tlsCert: plainAnswer<string | null>({
     key: 'tlsCert',
     flag: 'tls-cert',
-    flagType: 'string',
     description: 'Certificate chain (PEM) for tls "provided"; ignored otherwise',
-    prompt: 'input',
-    defaultText: 'null',
     parse: parseTlsPath,
-    defaultValue: () => null,
-    serialise: (value) => value,
+    fixedDefault: null,
     askedWhen: (resolved) => resolved.tls === 'provided',
-  } satisfies Field<string | null>,
-  tlsKey: {
+  }),
+  tlsKey: plainAnswer<string | null>({
     key: 'tlsKey',
     flag: 'tls-key',
-    flagType: 'string',
     description: 'Private key (PEM) for tls "provided"; ignored otherwise',
-    prompt: 'input',
-    defaultText: 'null',
     parse: parseTlsPath,
-    defaultValue: () => null,
-    serialise: (value) => value,
+    fixedDefault: null,
     askedWhen: (resolved) => resolved.tls === 'provided',
-  } satisfies Field<string | null>,
-  httpsPort: {
+  }),
+  httpsPort: plainAnswer<number>({
     key: 'httpsPort',
     flag: 'https-port',
-    flagType: 'string',
     description: 'Host port nginx publishes for HTTPS (with tls on)',
-    prompt: 'input',
-    defaultText: '8443',
     parse: parsePort,
-    defaultValue: () => 8443,
-    serialise: (value) => value,
+    fixedDefault: 8443,
     askedWhen: (resolved) => resolved.tls !== undefined && resolved.tls !== 'off',
-  } satisfies Field<number>,
+  }),
   'memory.nginx': memoryField('nginx'),
   'memory.backend': memoryField('backend'),
   'memory.postgres': memoryField('postgres'),
