@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { readAnswersFile } from '../answers/answers-file.js';
 import { FIELD_LIST, type Field, type FieldKey } from '../answers/fields.js';
 import { completeWithDefaults, flattenDocument, serialiseAnswers, validateSupplied, type RawSource, type SuppliedAnswers } from '../answers/resolve.js';
 import type { Answers } from '../answers/types.js';
@@ -53,6 +52,8 @@ export async function collectAnswers({ root, options, ask, log }: AnswerRequest)
   const sources: RawSource[] = [flagSource(options)];
   const answersPath = options['answers'];
   if (typeof answersPath === 'string') {
+    // Loaded on demand: the YAML parser is the costliest module of a run that has no answers file.
+    const { readAnswersFile } = await import('../answers/answers-file.js');
     sources.push(flattenDocument(readAnswersFile(resolve(root, answersPath)), `--answers ${answersPath}`, problems));
   }
   const stored = readStoredAnswers(root);

@@ -3,7 +3,12 @@
  * disk (with the user's edits), theirs = the new render. Hunks changed on one side only merge
  * cleanly; hunks changed differently on both sides become git-style conflict markers.
  */
-import { diff3Merge } from 'node-diff3';
+import { createRequire } from 'node:module';
+import type * as Diff3 from 'node-diff3';
+
+// Required on first use, synchronously: most runs merge nothing and need not load it.
+let diff3: typeof Diff3 | undefined;
+const loadDiff3 = () => (diff3 ??= createRequire(import.meta.url)('node-diff3') as typeof Diff3);
 
 export interface MergeOutcome {
   text: string;
@@ -23,7 +28,7 @@ function withNewline(block: string[]): string[] {
 }
 
 export function mergeThreeWay(base: string, ours: string, theirs: string, theirsLabel: string = CONFLICT_LABELS.theirs): MergeOutcome {
-  const regions = diff3Merge(lines(ours), lines(base), lines(theirs), { excludeFalseConflicts: true });
+  const regions = loadDiff3().diff3Merge(lines(ours), lines(base), lines(theirs), { excludeFalseConflicts: true });
   const output: string[] = [];
   let conflicts = 0;
   for (const region of regions) {

@@ -1,17 +1,18 @@
 /**
  * Applies a run's file operations so that an interrupt or crash leaves either the old tree or
- * the complete new one. New contents are staged beside their targets, a journal listing them is
- * committed with an atomic rename, then the staged files are renamed into place (each rename is
- * atomic). A run that finds a journal rolls it forward before doing anything else; staged files
- * without a journal are debris of a run that never committed, and are removed.
+ * the complete new one. New contents are staged in .secure-stack/staging/, a journal listing them
+ * is committed with an atomic rename, then the staged files are renamed into place (each rename is
+ * atomic, the staging directory being on the repository's filesystem). A run that finds a journal
+ * rolls it forward before doing anything else; staged files without a journal are debris of a
+ * run that never committed, and are removed with the staging directory.
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FileOperation } from '../upgrade/plan.js';
 import { STATE_DIRECTORY } from '../upgrade/state.js';
 import { assertNoSymlink, resolveInside } from './safe-paths.js';
 
-export const STAGED_SUFFIX = '.secure-stack-new';
+const STAGING = `${STATE_DIRECTORY}/staging`;
 const JOURNAL = `${STATE_DIRECTORY}/transaction.json`;
 
 interface Journal {
@@ -29,38 +30,43 @@ export function applyOperations(root: string, operations: readonly FileOperation
 
 function stageAndCommit(root: string, operations: readonly FileOperation[]): void {
   const journal: Journal = { renames: [], deletes: [] };
-  for (const operation of operations) {
+  mkdirSync(resolveInside(root, STAGING), { recursive: true });
+  for (const [index, operation] of operations.entries()) {
     const target = resolveInside(root, operation.path);
     if (operation.op === 'delete') {
       journal.deletes.push(operation.path);
       continue;
     }
     mkdirSync(dirname(target), { recursive: true });
-    const staged = `${target}${STAGED_SUFFIX}`;
-    writeFileSync(staged, operation.content);
+    const staged = `${STAGING}/${index}`;
+    writeFileSync(resolveInside(root, staged), operation.content);
     // An updated file keeps its mode (an executable script stays executable).
-    if (existsSync(target)) chmodSync(staged, statSync(target).mode & 0o7777);
-    journal.renames.push({ staged: `${operation.path}${STAGED_SUFFIX}`, target: operation.path });
+    if (existsSync(target)) chmodSync(resolveInside(root, staged), statSync(target).mode & 0o7777);
+    journal.renames.push({ staged, target: operation.path });
   }
   const journalPath = resolveInside(root, JOURNAL);
-  mkdirSync(dirname(journalPath), { recursive: true });
-  writeFileSync(`${journalPath}${STAGED_SUFFIX}`, JSON.stringify(journal));
+  writeFileSync(`${journalPath}.new`, JSON.stringify(journal));
   // The commit point: from here on, a later run finishes the job.
-  renameSync(`${journalPath}${STAGED_SUFFIX}`, journalPath);
+  renameSync(`${journalPath}.new`, journalPath);
   rollForward(root, journal);
   rmSync(journalPath);
+  rmSync(resolveInside(root, STAGING), { recursive: true, force: true });
 }
 
 /** Finishes a committed run that was interrupted, and removes debris of one that never committed. */
 export function recoverInterruptedRun(root: string): 'rolled-forward' | 'cleaned' | 'clean' {
   const journalPath = join(root, JOURNAL);
+  const staging = join(root, STAGING);
   if (existsSync(journalPath)) {
     rollForward(root, JSON.parse(readFileSync(journalPath, 'utf8')) as Journal);
     rmSync(journalPath);
-    removeStaged(root);
+    rmSync(staging, { recursive: true, force: true });
     return 'rolled-forward';
   }
-  return removeStaged(root) > 0 ? 'cleaned' : 'clean';
+  rmSync(`${journalPath}.new`, { force: true });
+  if (!existsSync(staging)) return 'clean';
+  rmSync(staging, { recursive: true, force: true });
+  return 'cleaned';
 }
 
 function rollForward(root: string, journal: Journal): void {
@@ -69,27 +75,6 @@ function rollForward(root: string, journal: Journal): void {
     if (existsSync(stagedPath)) renameSync(stagedPath, resolveInside(root, target));
   }
   for (const path of journal.deletes) rmSync(resolveInside(root, path), { force: true });
-}
-
-const SKIPPED_DIRECTORIES = new Set(['.git', 'node_modules', 'secrets']);
-
-function removeStaged(root: string, directory = root): number {
-  let removed = 0;
-  let entries;
-  try {
-    entries = readdirSync(directory, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const entry of entries) {
-    const path = join(directory, entry.name);
-    if (entry.isDirectory() && !SKIPPED_DIRECTORIES.has(entry.name)) removed += removeStaged(root, path);
-    else if (entry.isFile() && entry.name.endsWith(STAGED_SUFFIX)) {
-      rmSync(path);
-      removed += 1;
-    }
-  }
-  return removed;
 }
 
 /** SIGINT/SIGTERM during `work` are held until it is done, then take effect. */
