@@ -153,7 +153,7 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
 
   it('records the answers in .yo-rc.json', () => {
     const stored = readStored(directory);
-    expect(Object.keys(stored).sort()).toEqual(['bindAddress', 'dbName', 'dbUser', 'httpPort', 'httpsPort', 'memory', 'projectName', 'redis', 'restart', 'routes', 'serverName', 'tls', 'tlsCert', 'tlsKey']);
+    expect(Object.keys(stored).sort()).toEqual(['bindAddress', 'dbName', 'dbUser', 'httpPort', 'httpsPort', 'memory', 'projectName', 'rateLimit', 'redis', 'restart', 'routes', 'serverName', 'tls', 'tlsCert', 'tlsKey']);
     expect(compose().name).toBe(stored['projectName']);
     expect(readFileSync(join(directory, '.yo-rc.json'), 'utf8')).not.toMatch(/password|secret_key/i);
   });

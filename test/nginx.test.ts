@@ -22,7 +22,7 @@ function withProvidedCertificate(): string {
 const SCENARIOS: Record<string, { options: Record<string, unknown>; directory?: () => string; tls?: boolean; warning?: RegExp }> = {
   'example answers': { options: { answers: EXAMPLE_ANSWERS_JSON } },
   'redis off, one deep route': { options: { redis: false, routes: '/api/v1/internal-tools_x.y~z' } },
-  '500 routes': { options: { routes: Array.from({ length: 500 }, (_, i) => `/r${i}`).join(','), 'server-name': 'a-b.c0.example' } },
+  '500 routes, 150 requests/s': { options: { routes: Array.from({ length: 500 }, (_, i) => `/r${i}`).join(','), 'server-name': 'a-b.c0.example', 'rate-limit': '150' } },
   'a 253-character server name': { options: { 'server-name': ['a', 'b', 'c', 'd'].map((c) => c.repeat(63)).join('.').slice(0, 253) } },
   'tls self-signed': { options: { answers: EXAMPLE_ANSWERS_JSON, tls: 'self-signed' }, tls: true },
   'tls provided, on 443': {
@@ -67,6 +67,9 @@ describe.runIf(haveNginx).each(Object.entries(SCENARIOS))('nginx.conf for %s', (
     }
     expect(config).toMatch(/listen 8080 default_server;\s*(?:#.*\s*listen 8443 ssl http2 default_server;\s*ssl_reject_handshake on;\s*)?server_name _;\s*return 444;/);
     expect(config).toMatch(/^\s*client_max_body_size \d+m;$/m);
+    const rate = JSON.parse(readFileSync(join(directory, '.yo-rc.json'), 'utf8'))['generator-secure-stack'].rateLimit as number;
+    expect(config).toContain(`limit_req_zone $binary_remote_addr zone=per_client:1m rate=${rate}r/s;`);
+    expect(config).toContain(`limit_req zone=per_client burst=${rate * 2} nodelay;`);
   });
 
   // Defined only for the TLS scenarios, so no test is reported as skipped.

@@ -49,6 +49,7 @@ export interface FlatAnswers {
   redis: boolean;
   restart: RestartPolicy;
   bindAddress: string;
+  rateLimit: number;
   tls: TlsMode;
   tlsCert: string | null;
   tlsKey: string | null;
@@ -115,6 +116,12 @@ function parsePort(raw: unknown, origin: Origin): Parsed<number> {
   const value = origin === 'flag' && typeof raw === 'string' && /^[0-9]+$/.test(raw) ? Number(raw) : raw;
   if (typeof value !== 'number' || !Number.isInteger(value)) return broken('must be an integer from 1 to 65535');
   return value >= 1 && value <= 65535 ? ok(value) : broken('must be an integer from 1 to 65535');
+}
+
+function parseRate(raw: unknown, origin: Origin): Parsed<number> {
+  const value = origin === 'flag' && typeof raw === 'string' && /^[0-9]+$/.test(raw) ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 100_000) return broken('must be an integer from 1 to 100000');
+  return ok(value);
 }
 
 function parseBoolean(raw: unknown): Parsed<boolean> {
@@ -318,6 +325,13 @@ export const FIELDS = {
     defaultValue: () => ALL_INTERFACES,
     defaultText: '"*" (all interfaces)',
   }),
+  rateLimit: plainAnswer<number>({
+    key: 'rateLimit',
+    flag: 'rate-limit',
+    description: 'Requests per second nginx lets one client address make to the backend (bursts of twice that); beyond it answers 429',
+    parse: parseRate,
+    fixedDefault: 20,
+  }),
   tls: plainAnswer<TlsMode>({
     key: 'tls',
     flag: 'tls',
@@ -378,6 +392,7 @@ export function toAnswers(flat: FlatAnswers): Answers {
     redis: flat.redis,
     restart: flat.restart,
     bindAddress: flat.bindAddress,
+    rateLimit: flat.rateLimit,
     tls: flat.tls,
     tlsCert: flat.tlsCert,
     tlsKey: flat.tlsKey,

@@ -93,6 +93,7 @@ export function serialiseAnswers(answers: Answers): StoredAnswers {
     redis: answers.redis,
     restart: answers.restart,
     bindAddress: answers.bindAddress,
+    rateLimit: answers.rateLimit,
     tls: answers.tls,
     tlsCert: answers.tlsCert,
     tlsKey: answers.tlsKey,

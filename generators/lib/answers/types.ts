@@ -16,6 +16,8 @@ export interface Answers {
   restart: RestartPolicy;
   /** "*" for all interfaces, else one IPv4 or IPv6 address. */
   bindAddress: string;
+  /** Requests per second per client address on the proxied routes. */
+  rateLimit: number;
   tls: TlsMode;
   tlsCert: string | null;
   tlsKey: string | null;

@@ -127,8 +127,11 @@ export interface RateLimit {
 
 export const BACKEND_PORT = 8000;
 export const NGINX_HTTP_PORT = 8080;
-/** Per client address on the proxied routes; over it nginx answers 429. */
-export const RATE_LIMIT: RateLimit = { zone: 'per_client', zoneSize: '1m', rate: '20r/s', burst: 40 };
+/** Per client address on the proxied routes, from the rateLimit answer; over it nginx answers 429. */
+export function rateLimitFor(requestsPerSecond: number): RateLimit {
+  // 1m of shared memory holds about 16 000 client addresses.
+  return { zone: 'per_client', zoneSize: '1m', rate: `${requestsPerSecond}r/s`, burst: requestsPerSecond * 2 };
+}
 /** json-file rotation: a chatty or attacked service cannot fill the host's disk with logs. */
 export const LOG_ROTATION = { maxSize: '10m', maxFiles: 3 } as const;
 /** Official images' service users (postgres and redis images: uid 999), and the backend's own. */
@@ -192,7 +195,7 @@ export function buildStackModel(answers: Answers): StackModel {
     nginxHttpPort: NGINX_HTTP_PORT,
     nginx: nginxSettings(answers.memory.nginx.bytes),
     serverNamesHashBucketSize: serverNamesHashBucketSize(answers.serverName),
-    rateLimit: RATE_LIMIT,
+    rateLimit: rateLimitFor(answers.rateLimit),
     logging: { ...LOG_ROTATION },
     services,
     networks: [NETWORKS['frontend-network'], NETWORKS['backend-network']],
