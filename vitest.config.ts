@@ -8,5 +8,7 @@ export default defineConfig({
     // Generator runs change process.cwd(); separate processes keep test files from colliding.
     pool: 'forks',
     reporters: ['default', './test/support/summary-reporter.ts'],
+    // Builds the end-to-end stand-in images once, idempotently (warm: under a second).
+    globalSetup: ['test/e2e/global-setup.ts'],
   },
 });

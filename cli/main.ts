@@ -37,6 +37,11 @@ function parseFlags(argv: string[]): Record<string, unknown> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'verify') {
+    // The checks of a running stack: a separate command with flags of its own.
+    const { runVerify } = await import('../generators/lib/verify/command.js');
+    return runVerify(argv.slice(1), process.cwd());
+  }
   const options = parseFlags(argv);
   if (options['help']) {
     process.stdout.write(`${helpText()}\n`);

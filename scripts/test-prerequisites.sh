@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs as oracles: nginx (nginx -t), Django 3.2 and
-# the backend's client libraries (manage.py check --deploy). Idempotent; uses sudo when not root.
+# the backend's client libraries (manage.py check --deploy), and the podman engine that boots the
+# generated stacks. Idempotent; uses sudo when not root.
 set -euo pipefail
 
 packages=(
@@ -8,9 +9,12 @@ packages=(
   python3-django         # manage.py check --deploy on the generated backend (Django 3.2)
   python3-psycopg2       # the backend's PostgreSQL driver, imported by Django's postgresql backend
   python3-redis          # the backend's Redis client, imported by the health view
-  util-linux             # unshare: nginx -t resolves service names through a private /etc/hosts
+  util-linux             # unshare (nginx -t with a private /etc/hosts), flock (one image build at a time)
   git                    # git check-ignore on the generated .gitignore
   tmux                   # the prompts, answered in a real terminal
+  # The end-to-end tests boot generated stacks in rootful podman (test/e2e/engine/README.md):
+  podman runc conmon netavark aardvark-dns catatonit iptables
+  mmdebstrap debian-archive-keyring   # build the stand-in images from Debian packages
 )
 
 missing=()

@@ -55,6 +55,7 @@ export function helpText(): string {
   });
   return [
     'Usage: secure-stack [options]        (or: yo secure-stack [options])',
+    '       secure-stack verify [--help]  checks the stack running from this repository',
     '',
     'Writes a secure Docker Compose stack (nginx, Django, PostgreSQL, Redis) into the current directory.',
     'Answers come from, highest first: flags, --answers FILE, .yo-rc.json of a previous run, prompts, defaults.',

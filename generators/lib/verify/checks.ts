@@ -1,0 +1,435 @@
+/**
+ * Checks a running generated stack (Docker Compose, or the e2e runner's podman) against its
+ * repository. Each check group yields rows; a row that cannot be evaluated is a failure, never a
+ * pass. Traffic goes only to the published port on loopback and, from inside the containers, to
+ * the stack's own container addresses; names resolved are the stack's service names only.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { ContainerInfo, Engine } from './engine.js';
+import { httpGet, httpGetPaced, type Endpoint, type HttpAnswer } from './http.js';
+import { secretNeedles, type ExpectedStack } from './stack.js';
+
+export type CheckGroup = 'health' | 'routing' | 'isolation' | 'auth' | 'secrets' | 'persistence';
+export const CHECK_GROUPS: readonly CheckGroup[] = ['health', 'routing', 'isolation', 'auth', 'secrets', 'persistence'];
+
+export interface CheckResult {
+  group: CheckGroup;
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface VerifyOptions {
+  engine: Engine;
+  expected: ExpectedStack;
+  /** Groups to run (default: all but persistence unless `persistence` is set). */
+  groups?: readonly CheckGroup[];
+  /** Check 6 restarts the data stores: opt-in. */
+  persistence?: boolean;
+  /** Removes and recreates one service keeping its named volumes, then waits until it is healthy. */
+  recreate?: (service: string) => Promise<void>;
+}
+
+const DATA_STORE_PORTS: Record<string, number> = { postgres: 5432, redis: 6379 };
+const SECURITY_HEADERS: Record<string, RegExp> = {
+  'x-content-type-options': /^nosniff$/i,
+  'x-frame-options': /^(DENY|SAMEORIGIN)$/i,
+  'content-security-policy': /frame-ancestors/i,
+  'referrer-policy': /./,
+};
+const OUTSIDE_PATH = '/secure-stack-verify-outside-routes';
+
+type Add = (name: string, ok: boolean, detail?: string) => void;
+
+export async function runChecks(options: VerifyOptions): Promise<CheckResult[]> {
+  const groups = options.groups ?? CHECK_GROUPS.filter((group) => group !== 'persistence' || options.persistence);
+  const results: CheckResult[] = [];
+  for (const group of groups) {
+    const add: Add = (name, ok, detail = '') => results.push({ group, name, ok, detail });
+    try {
+      await CHECKS[group](options, add);
+    } catch (error) {
+      add(`${group} check ran to the end`, false, (error as Error).message);
+    }
+  }
+  return results;
+}
+
+const CHECKS: Record<CheckGroup, (options: VerifyOptions, add: Add) => Promise<void>> = {
+  health: checkHealth,
+  routing: checkRouting,
+  isolation: checkIsolation,
+  auth: checkAuthentication,
+  secrets: checkSecrets,
+  persistence: checkPersistence,
+};
+
+async function byService(options: VerifyOptions): Promise<Map<string, ContainerInfo>> {
+  const containers = await options.engine.containers(options.expected.project);
+  const map = new Map<string, ContainerInfo>();
+  for (const container of containers) if (!map.has(container.service) || container.running) map.set(container.service, container);
+  return map;
+}
+
+function running(containers: Map<string, ContainerInfo>, service: string): ContainerInfo {
+  const container = containers.get(service);
+  if (!container) throw new Error(`no container for service ${service}`);
+  if (!container.running) throw new Error(`${service} (${container.name}) is not running`);
+  return container;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+// 1. Health and start order ---------------------------------------------------------------------
+
+async function checkHealth(options: VerifyOptions, add: Add): Promise<void> {
+  const containers = await byService(options);
+  for (const service of Object.values(options.expected.services)) {
+    const container = containers.get(service.name);
+    if (!container) {
+      add(`${service.name} has a container`, false, `no container labelled ${options.expected.project}/${service.name}`);
+      continue;
+    }
+    const last = container.healthLog.at(-1);
+    const lastOutput = last ? ` last probe exit ${last.exitCode}${last.output.trim() ? `: ${last.output.trim().slice(0, 160)}` : ''}` : '';
+    if (!service.hasHealthcheck) add(`${service.name} healthy by its own healthcheck`, false, 'no healthcheck in compose.yaml');
+    else add(`${service.name} healthy by its own healthcheck`, container.running && container.health === 'healthy', `${container.running ? 'running' : 'not running'}, ${container.health}${container.restartCount ? `, ${container.restartCount} restarts` : ''};${lastOutput}`);
+  }
+  for (const service of Object.values(options.expected.services)) {
+    for (const dependency of service.dependsOn) {
+      const dependent = containers.get(service.name);
+      const depended = containers.get(dependency);
+      const name = `${service.name} started after ${dependency} was healthy`;
+      if (!dependent || !depended) {
+        add(name, false, `missing container: ${!dependent ? service.name : dependency}`);
+        continue;
+      }
+      const passes = depended.healthLog.filter((entry) => entry.exitCode === 0);
+      const before = passes.find((entry) => entry.end <= dependent.startedAt);
+      const earliest = depended.healthLog[0];
+      if (before) add(name, true, `${dependency} passed a probe ${seconds(dependent.startedAt - before.end)} before ${service.name} started`);
+      else if (earliest && earliest.start > dependent.startedAt && depended.startedAt < dependent.startedAt && depended.health === 'healthy')
+        add(name, true, `${dependency}'s health log no longer reaches back to ${service.name}'s start; it started ${seconds(dependent.startedAt - depended.startedAt)} earlier and is healthy`);
+      else add(name, false, `${service.name} started at ${new Date(dependent.startedAt).toISOString()}, before any passing probe of ${dependency}${depended.startedAt > dependent.startedAt ? ` (${dependency} was (re)started later: restart ${service.name} after it)` : ''}`);
+    }
+  }
+}
+
+// 2. Routing through nginx -----------------------------------------------------------------------
+
+function describe(answer: HttpAnswer): string {
+  if (answer.status === undefined) return `no answer (${answer.error ?? 'closed'})`;
+  return `${answer.status} ${answer.body.replace(/\s+/g, ' ').slice(0, 100)}`;
+}
+
+function json(answer: HttpAnswer): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(answer.body);
+    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** nginx's main endpoint on loopback: HTTPS when TLS is on (trusting the stack's certificate), else HTTP. */
+function mainEndpoint(expected: ExpectedStack): Endpoint {
+  if (!expected.https) return { port: expected.httpPort };
+  return { port: expected.https.port, tls: { ca: readFileSync(expected.https.certificateFile, 'utf8'), servername: expected.serverName } };
+}
+
+function isLoopbackReachable(address: string): boolean {
+  return ['0.0.0.0', '127.0.0.1', '::', '[::]', '[::1]', 'localhost', ''].includes(address);
+}
+
+async function checkRouting(options: VerifyOptions, add: Add): Promise<void> {
+  const { expected } = options;
+  const endpoint = mainEndpoint(expected);
+  const host = expected.serverName;
+  if (!isLoopbackReachable(expected.httpBindAddress)) {
+    add('published port reachable on loopback', false, `nginx is bound to ${expected.httpBindAddress}: verify connects to loopback only`);
+    return;
+  }
+  if (expected.https) {
+    const plain = await httpGetPaced({ port: expected.httpPort }, `${expected.routes[0] ?? ''}/secure-stack-verify`, host);
+    const location = plain.headers['location'] ?? '';
+    add('plain HTTP redirects to HTTPS', (plain.status === 301 || plain.status === 308) && location.startsWith(`https://${host}`), `${describe(plain)} Location: ${location || '(none)'}`);
+  }
+  const health = await httpGetPaced(endpoint, '/health/', host);
+  const body = json(health);
+  const stores = ['database', ...('redis' in expected.services ? ['redis'] : [])];
+  add('/health/ answers 200', health.status === 200, describe(health));
+  for (const store of stores) add(`/health/ reports ${store} ok`, body?.[store] === 'ok', describe(health));
+
+  // On a proxied answer and on nginx's own 404, each exactly once: a header sent twice (by the
+  // backend and by nginx) is a misconfiguration that browsers resolve inconsistently.
+  const samples = [health, await httpGetPaced(endpoint, expected.routes[0] ?? '/', host), await httpGetPaced(endpoint, OUTSIDE_PATH, host)];
+  const missing = new Set<string>();
+  const duplicated = new Set<string>();
+  for (const answer of samples) {
+    for (const [header, pattern] of Object.entries(expected.https ? { ...SECURITY_HEADERS, 'strict-transport-security': /max-age=\d+/ } : SECURITY_HEADERS)) {
+      const values = answer.headerValues[header] ?? [];
+      if (answer.status === undefined || values.length === 0 || !values.every((value) => pattern.test(value))) missing.add(header);
+      if (values.length > 1) duplicated.add(header);
+    }
+  }
+  add(
+    'security headers present once (proxied answer and nginx 404)',
+    missing.size === 0 && duplicated.size === 0,
+    missing.size ? `missing or wrong: ${[...missing].join(', ')}` : duplicated.size ? `sent twice: ${[...duplicated].join(', ')}` : Object.keys(SECURITY_HEADERS).join(', '),
+  );
+  const servers = samples.map((answer) => answer.headers['server']);
+  add('Server header carries no version', samples.every((answer) => answer.status !== undefined) && servers.every((server) => server === undefined || !/\d/.test(server)), `Server: ${[...new Set(servers)].join(', ') || '(none)'}`);
+
+  if (expected.routes.length === 0) add('routes known from .yo-rc.json', false, 'no routes in .yo-rc.json');
+  const routeProblems: string[] = [];
+  for (const route of expected.routes) {
+    for (const path of [route, `${route}/secure-stack-verify/sub`]) {
+      const answer = await httpGetPaced(endpoint, path, host);
+      if (answer.status !== 200 || json(answer)?.['route'] !== route) routeProblems.push(`${path}: ${describe(answer)}`);
+    }
+  }
+  add(`each route and a sub-path reach the backend (${expected.routes.length} routes)`, expected.routes.length > 0 && routeProblems.length === 0, routeProblems.slice(0, 5).join('; '));
+
+  const notProxied = async (path: string): Promise<string | undefined> => {
+    const answer = await httpGetPaced(endpoint, path, host);
+    // nginx's own 404 page, not the backend's (which would be Django's or JSON).
+    return answer.status === 404 && json(answer) === undefined && /nginx/i.test(answer.body) ? undefined : `${path}: ${describe(answer)}`;
+  };
+  const outside = await notProxied(OUTSIDE_PATH);
+  add('a path outside the routes gets 404 from nginx', outside === undefined, outside ?? OUTSIDE_PATH);
+  const lookAlikes: string[] = [];
+  for (const route of expected.routes) {
+    const path = `${route}ary`;
+    if (expected.routes.some((other) => path === other || path.startsWith(`${other}/`))) continue;
+    const problem = await notProxied(path);
+    if (problem) lookAlikes.push(problem);
+  }
+  add('look-alike prefixes (route + "ary") get 404 from nginx', lookAlikes.length === 0, lookAlikes.slice(0, 5).join('; '));
+
+  for (const unknown of ['unknown-host.invalid', '127.0.0.1']) {
+    const answer = await httpGet(endpoint, '/health/', unknown);
+    add(`unknown Host ${unknown} gets no answer (444)`, answer.status === undefined, describe(answer));
+  }
+}
+
+// 3. Isolation -----------------------------------------------------------------------------------
+
+/** The stack's data stores: whatever compose.yaml now says, they must sit on internal networks only. */
+function dataStores(expected: ExpectedStack): string[] {
+  return Object.keys(DATA_STORE_PORTS).filter((name) => name in expected.services);
+}
+
+async function checkIsolation(options: VerifyOptions, add: Add): Promise<void> {
+  const { engine, expected } = options;
+  const containers = await byService(options);
+  const nginx = running(containers, 'nginx');
+  const stores = dataStores(expected);
+  if (stores.length === 0) add('the stack has data stores', false, 'no postgres or redis service in compose.yaml');
+  const rows = await Promise.all(stores.map(async (store) => {
+    const out: Parameters<Add>[] = [];
+    const container = running(containers, store);
+    const networks = expected.services[store]?.networks ?? [];
+    const open = networks.filter((network) => !expected.internalNetworks.includes(network));
+    out.push([`${store} joins internal networks only`, networks.length > 0 && open.length === 0, open.length ? `also on ${open.join(', ')}` : networks.join(', ')]);
+
+    // getent exits 2 for "not found"; anything else (1: resolver error, e.g. the engine's DNS
+    // reloading) proves nothing, so it is asked again.
+    let resolve = await engine.exec(nginx.id, ['getent', 'hosts', store]);
+    for (let attempt = 0; attempt < 3 && resolve.code !== 0 && resolve.code !== 2; attempt += 1) {
+      await sleep(1000);
+      resolve = await engine.exec(nginx.id, ['getent', 'hosts', store]);
+    }
+    out.push([`nginx cannot resolve ${store}`, resolve.code === 2, resolve.stdout.trim() || `getent exit ${resolve.code}${resolve.code === 2 ? ' (not found)' : ''}`]);
+
+    const port = DATA_STORE_PORTS[store] ?? 0;
+    const addresses = Object.values(container.addresses);
+    if (addresses.length === 0) out.push([`${store} has a container address`, false, 'none']);
+    await Promise.all(addresses.map(async (address) => {
+      const connect = await engine.exec(nginx.id, ['timeout', '3', 'bash', '-c', 'exec 3<>"/dev/tcp/$0/$1" && echo CONNECTED', address, String(port)]);
+      const usable = connect.code !== 127 && connect.code !== 126;
+      out.push([`nginx cannot connect to ${store} at ${address}:${port}`, usable && !connect.stdout.includes('CONNECTED'), usable ? `exit ${connect.code}${connect.code === 124 ? ' (timed out)' : ''} ${connect.stderr.trim().slice(0, 80)}` : 'probe tools (timeout, bash) missing in the nginx image']);
+    }));
+    // Control: the store is reachable where it should be, so the probe above could succeed.
+    const backend = containers.get('backend');
+    if (backend?.running) {
+      // Retried: podman's aardvark-dns can fail a lookup while it reloads for another container.
+      let control = await engine.exec(backend.id, ['python', '-c', 'import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 3).close(); print("CONNECTED")', store, String(port)]);
+      for (let attempt = 0; attempt < 3 && !control.stdout.includes('CONNECTED'); attempt += 1) {
+        await sleep(1000);
+        control = await engine.exec(backend.id, ['python', '-c', 'import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 3).close(); print("CONNECTED")', store, String(port)]);
+      }
+      out.push([`control: backend connects to ${store}:${port}`, control.stdout.includes('CONNECTED'), control.stdout.trim() || control.stderr.trim().split('\n').at(-1) || '']);
+    }
+    const routes = await engine.exec(container.id, ['cat', '/proc/net/route', '/proc/net/ipv6_route']);
+    const ipv4Default = routes.stdout.split('\n').slice(1).some((line) => line.split(/\s+/)[1] === '00000000');
+    const ipv6Default = routes.stdout.split('\n').some((line) => {
+      const fields = line.trim().split(/\s+/);
+      return fields.length >= 10 && /^0{32}$/.test(fields[0] ?? '') && fields[1] === '00' && fields[9] !== 'lo';
+    });
+    out.push([`${store} has no default route (internal network)`, routes.stdout.includes('Iface') && !ipv4Default && !ipv6Default, ipv4Default || ipv6Default ? 'default route present' : 'only on-link routes']);
+    return out;
+  }));
+  for (const row of rows.flat()) add(...row);
+}
+
+// 4. Authentication ------------------------------------------------------------------------------
+
+function secretPathIn(container: ContainerInfo, variable: string, fallback: string): string {
+  const entry = container.env.find((line) => line.startsWith(`${variable}=`));
+  return entry ? entry.slice(variable.length + 1) : fallback;
+}
+
+const PSQL = 'PGPASSWORD="$(cat "$0")" exec psql -X -v ON_ERROR_STOP=1 -h "$1" -U "$2" -d "$3" -tAc "$4"';
+
+async function checkAuthentication(options: VerifyOptions, add: Add): Promise<void> {
+  const { engine, expected } = options;
+  const containers = await byService(options);
+  const health = json(await httpGetPaced(mainEndpoint(expected), '/health/', expected.serverName));
+  add('backend logs into Postgres with the generated secret (/health/ database ok)', health?.['database'] === 'ok', JSON.stringify(health ?? null));
+
+  const postgres = running(containers, 'postgres');
+  const address = Object.values(postgres.addresses)[0] ?? '127.0.0.1';
+  const passwordFile = secretPathIn(postgres, 'POSTGRES_PASSWORD_FILE', '/run/secrets/db_password');
+  const good = await engine.exec(postgres.id, ['sh', '-c', PSQL, passwordFile, address, expected.dbUser, expected.dbName, 'select 1']);
+  add('the secret file logs into Postgres over TCP', good.code === 0 && good.stdout.trim() === '1', good.stdout.trim() || good.stderr.trim().slice(0, 160));
+  const bad = await engine.exec(postgres.id, ['psql', '-X', '-h', address, '-U', expected.dbUser, '-d', expected.dbName, '-tAc', 'select 1'], { env: { PGPASSWORD: 'secure-stack-verify-wrong-password' } });
+  add('a wrong Postgres password over TCP is refused', bad.code !== 0 && /password authentication failed/.test(bad.stderr), bad.stderr.trim().slice(0, 160) || `exit ${bad.code}`);
+
+  if (!('redis' in expected.services)) return;
+  add('backend logs into Redis with the generated secret (/health/ redis ok)', health?.['redis'] === 'ok', JSON.stringify(health ?? null));
+  const redis = running(containers, 'redis');
+  const redisAddress = Object.values(redis.addresses)[0] ?? '127.0.0.1';
+  const anonymous = await engine.exec(redis.id, ['redis-cli', '-h', redisAddress, 'ping']);
+  add('an unauthenticated Redis client is refused (NOAUTH)', /NOAUTH/.test(anonymous.stdout + anonymous.stderr) && !/PONG/.test(anonymous.stdout), (anonymous.stdout + anonymous.stderr).trim().slice(0, 160));
+  const wrong = await engine.exec(redis.id, ['redis-cli', '--no-auth-warning', '-h', redisAddress, '--user', 'default', '--pass', 'secure-stack-verify-wrong-password', 'ping']);
+  add('a wrong Redis password is refused', /WRONGPASS/.test(wrong.stdout + wrong.stderr) && !/PONG/.test(wrong.stdout), (wrong.stdout + wrong.stderr).trim().slice(0, 160));
+  const authenticated = await engine.exec(redis.id, ['sh', '-c', 'redis-cli --askpass -h "$1" ping < "$0"', '/run/secrets/redis_password', redisAddress]);
+  add('the secret file logs into Redis', authenticated.stdout.trim().endsWith('PONG'), authenticated.stdout.trim().slice(0, 160));
+}
+
+// 5. Secrets -------------------------------------------------------------------------------------
+
+/**
+ * One exec per container: the /run/secrets listing, each needed file (base64, read as the
+ * container's own user) and every process's command line.
+ */
+const SECRETS_PROBE = `echo "== ls"; ls -A /run/secrets 2>/dev/null
+for f in "$@"; do
+  if out=$(base64 -w0 < "$f" 2>&1); then echo "== file ok $f"; echo "$out"; else echo "== file error $f"; echo "$out" | head -n1; fi
+done
+echo "== cmdline"; for f in /proc/[0-9]*/cmdline; do tr "\\000" " " < "$f" 2>/dev/null; echo; done`;
+
+interface SecretsProbe {
+  listing: string[];
+  files: Map<string, { ok: boolean; content: string }>;
+  cmdlines: string;
+}
+
+function parseSecretsProbe(output: string): SecretsProbe {
+  const probe: SecretsProbe = { listing: [], files: new Map(), cmdlines: '' };
+  const sections = output.split(/^== /m).filter(Boolean);
+  for (const section of sections) {
+    const newline = section.indexOf('\n');
+    const head = newline < 0 ? section : section.slice(0, newline);
+    const body = newline < 0 ? '' : section.slice(newline + 1);
+    if (head === 'ls') probe.listing = body.split('\n').map((line) => line.trim()).filter(Boolean).sort();
+    else if (head === 'cmdline') probe.cmdlines = body;
+    else {
+      const match = /^file (ok|error) (.*)$/.exec(head);
+      if (match?.[2]) probe.files.set(match[2], { ok: match[1] === 'ok', content: match[1] === 'ok' ? Buffer.from(body.trim(), 'base64').toString('utf8') : body.trim() });
+    }
+  }
+  return probe;
+}
+
+async function checkSecrets(options: VerifyOptions, add: Add): Promise<void> {
+  const { engine, expected } = options;
+  const containers = await byService(options);
+  const needles = secretNeedles(expected);
+  for (const [secret, path] of Object.entries(expected.secretFiles)) add(`secret file ${secret} exists on the host`, existsSync(path), path);
+
+  const rows = await Promise.all(Object.values(expected.services).map(async (service) => {
+    const out: Parameters<Add>[] = [];
+    const container = containers.get(service.name);
+    if (!container?.running) {
+      out.push([`${service.name} sees exactly its own secrets`, false, `${service.name} is not running`]);
+      return out;
+    }
+    // It needs every secret it is granted and every /run/secrets file its *_FILE variables name.
+    const needed = new Set(service.secrets.map((secret) => `/run/secrets/${secret}`));
+    for (const line of container.env) {
+      const match = /^[A-Z0-9_]+_FILE=(\/run\/secrets\/.+)$/.exec(line);
+      if (match?.[1]) needed.add(match[1]);
+    }
+    const result = await engine.exec(container.id, ['sh', '-c', SECRETS_PROBE, 'probe', ...needed]);
+    const probe = parseSecretsProbe(result.stdout);
+    const wanted = [...service.secrets].sort();
+    out.push([`${service.name} sees exactly its own secrets`, result.code === 0 && probe.listing.join(',') === wanted.join(','), `sees [${probe.listing.join(', ')}], granted [${wanted.join(', ')}]`]);
+
+    const unreadable: string[] = [];
+    for (const path of needed) {
+      const file = probe.files.get(path);
+      const host = expected.secretFiles[path.replace('/run/secrets/', '')];
+      if (!file) unreadable.push(`${path} (not probed)`);
+      else if (!file.ok) unreadable.push(`${path} (${file.content.slice(0, 60)})`);
+      else if (!host || !existsSync(host) || readFileSync(host, 'utf8') !== file.content) unreadable.push(`${path} differs from the host file`);
+    }
+    out.push([`${service.name} (user ${container.user || 'image default'}) reads the secrets it needs`, result.code === 0 && unreadable.length === 0, unreadable.join('; ') || [...needed].join(', ') || 'needs none']);
+
+    const processes = probe.cmdlines.trim().split('\n').filter(Boolean).length;
+    const leakedArgv = needles.filter(({ needles: values }) => values.some((value) => probe.cmdlines.includes(value))).map(({ secret }) => secret);
+    out.push([`no secret in any command line in ${service.name}`, processes > 0 && leakedArgv.length === 0, leakedArgv.length ? `leaked: ${leakedArgv.join(', ')}` : `${processes} processes`]);
+    const leakedEnv = needles.filter(({ needles: values }) => values.some((value) => container.env.some((line) => line.includes(value)))).map(({ secret }) => secret);
+    out.push([`no secret in ${service.name}'s environment`, leakedEnv.length === 0, leakedEnv.length ? `leaked: ${leakedEnv.join(', ')}` : `${container.env.length} variables`]);
+    return out;
+  }));
+  for (const row of rows.flat()) add(...row);
+  const leakedCompose = needles.filter(({ needles: values }) => values.some((value) => expected.composeText.includes(value))).map(({ secret }) => secret);
+  add('no secret value in compose.yaml', leakedCompose.length === 0, leakedCompose.length ? `leaked: ${leakedCompose.join(', ')}` : `${needles.length} secrets looked for`);
+}
+
+// 6. Persistence ---------------------------------------------------------------------------------
+
+async function checkPersistence(options: VerifyOptions, add: Add): Promise<void> {
+  const { engine, expected, recreate } = options;
+  if (!recreate) {
+    add('a service can be recreated', false, 'no way to recreate a service with this engine (docker compose or the e2e runner)');
+    return;
+  }
+  const token = `verify-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  const postgresSql = async (sql: string) => {
+    const postgres = running(await byService(options), 'postgres');
+    const file = secretPathIn(postgres, 'POSTGRES_PASSWORD_FILE', '/run/secrets/db_password');
+    return engine.exec(postgres.id, ['sh', '-c', PSQL, file, '127.0.0.1', expected.dbUser, expected.dbName, sql]);
+  };
+  const redisCommand = async (...argv: string[]) => {
+    const redis = running(await byService(options), 'redis');
+    return engine.exec(redis.id, ['sh', '-c', 'redis-cli --askpass "$@" < "$0"', '/run/secrets/redis_password', ...argv]);
+  };
+
+  const write = await postgresSql(`CREATE TABLE IF NOT EXISTS secure_stack_verify (token text PRIMARY KEY); INSERT INTO secure_stack_verify VALUES ('${token}')`);
+  add('a row is written to Postgres', write.code === 0, write.stderr.trim().slice(0, 160));
+  await recreate('postgres');
+  const read = await postgresSql(`SELECT token FROM secure_stack_verify WHERE token = '${token}'`);
+  add('the row survives recreating postgres with its volume', read.code === 0 && read.stdout.trim() === token, read.stdout.trim() || read.stderr.trim().slice(0, 160));
+  await postgresSql('DROP TABLE IF EXISTS secure_stack_verify');
+
+  if ('redis' in expected.services) {
+    const set = await redisCommand('SET', 'secure-stack-verify', token);
+    add('a key is written to Redis', set.stdout.trim().endsWith('OK'), set.stdout.trim().slice(0, 160));
+    await recreate('redis');
+    const get = await redisCommand('GET', 'secure-stack-verify');
+    add('the key survives recreating redis with its volume', get.stdout.trim().endsWith(token), get.stdout.trim().slice(0, 160));
+    await redisCommand('DEL', 'secure-stack-verify');
+  }
+
+  // The backend reconnects to the recreated stores.
+  let health: HttpAnswer | undefined;
+  for (let attempt = 0; attempt < 30; attempt += 1) {
+    health = await httpGetPaced(mainEndpoint(expected), '/health/', expected.serverName);
+    if (health.status === 200) break;
+    await sleep(1000);
+  }
+  add('/health/ is ok again after the data stores were recreated', health?.status === 200, health ? describe(health) : '');
+}

@@ -1,0 +1,12 @@
+/** Builds the stand-in images (idempotent: warm runs take under a second), one build at a time. */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+
+const ENGINE_DIR = new URL('../engine/', import.meta.url).pathname;
+
+export function ensureImages(): void {
+  const runDirectory = process.env['SSE_RUN_DIR'] ?? '/run/secure-stack-e2e';
+  mkdirSync(runDirectory, { recursive: true });
+  // flock: a globalSetup and a test file (or two vitest runs) never build at the same time.
+  execFileSync('flock', [`${runDirectory}/build-images.lock`, `${ENGINE_DIR}build-images.sh`], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 900_000 });
+}

@@ -1,0 +1,35 @@
+/** `secure-stack verify`'s command line, without an engine. */
+import { describe, expect, it, vi } from 'vitest';
+import { runVerify } from '../../generators/lib/verify/command.js';
+import { formatReport } from '../../generators/lib/verify/report.js';
+import { stackDirectory } from './support/stacks.js';
+
+describe('verify command', () => {
+  it('prints its help and exits 0; exits 2 for an unknown flag, a bad --only or no compose.yaml', async () => {
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await runVerify(['--help'], '/')).toBe(0);
+      expect(String(out.mock.calls[0]?.[0])).toContain('--persistence');
+      expect(await runVerify(['--bogus'], '/')).toBe(2);
+      expect(await runVerify(['--engine', 'podman', '--only', '9'], '/')).toBe(2);
+      expect(await runVerify(['--engine', 'rkt'], '/')).toBe(2);
+      expect(await runVerify(['--engine', 'podman'], stackDirectory('empty'))).toBe(2);
+      expect(err.mock.calls.map((call) => String(call[0])).join('')).toContain('compose.yaml not found');
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+  });
+
+  it('prints one row per check and escapes control characters from containers', () => {
+    const table = formatReport([
+      { group: 'health', name: 'nginx healthy', ok: true, detail: 'healthy' },
+      { group: 'secrets', name: 'no secret in argv', ok: false, detail: 'line\nFORGED\u202e' },
+    ]);
+    expect(table).toMatch(/^PASS {2}1 health/m);
+    expect(table).toMatch(/^FAIL {2}5 secrets/m);
+    expect(table).toContain('line\\u000aFORGED\\u202e');
+    expect(table).toContain('1 passed, 1 failed');
+  });
+});
