@@ -24,7 +24,7 @@ const SCENARIOS: Record<string, Record<string, unknown>> = {
     routes: Array.from({ length: 60 }, (_, i) => `/v${i}/items`).join(','),
   },
   'tls self-signed, bound to loopback, restart "no"': { answers: EXAMPLE_ANSWERS_JSON, tls: 'self-signed', 'bind-address': '127.0.0.1', restart: 'no' },
-  'bound to IPv6 loopback, restart on-failure': { 'bind-address': '::1', restart: 'on-failure' },
+  'bound to IPv6 loopback, restart on-failure, CPU limits': { 'bind-address': '::1', restart: 'on-failure', 'cpus-backend': '1.5', 'cpus-nginx': '0.25' },
 };
 
 describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options) => {
@@ -91,6 +91,8 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
       expect(service.healthcheck?.test?.[0], name).toMatch(/^CMD(-SHELL)?$/);
       expect(service.restart, name).toBe(readStored(directory)['restart']);
       expect(service.deploy?.resources?.limits?.memory, name).toBe(stored.memory[name]);
+      const cpus = (readStored(directory) as { cpus: Record<string, number | null> }).cpus[name];
+      expect((service.deploy?.resources?.limits as { cpus?: string } | undefined)?.cpus, name).toBe(cpus === null || cpus === undefined ? undefined : String(cpus));
       for (const dependency of Object.values(service.depends_on ?? {})) expect(dependency.condition).toBe('service_healthy');
     }
     expect(Object.keys(services['nginx']?.depends_on ?? {})).toEqual(['backend']);
@@ -153,7 +155,7 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
 
   it('records the answers in .yo-rc.json', () => {
     const stored = readStored(directory);
-    expect(Object.keys(stored).sort()).toEqual(['bindAddress', 'dbName', 'dbUser', 'httpPort', 'httpsPort', 'memory', 'projectName', 'rateLimit', 'redis', 'restart', 'routes', 'serverName', 'tls', 'tlsCert', 'tlsKey']);
+    expect(Object.keys(stored).sort()).toEqual(['bindAddress', 'cpus', 'dbName', 'dbUser', 'httpPort', 'httpsPort', 'memory', 'projectName', 'rateLimit', 'redis', 'restart', 'routes', 'serverName', 'tls', 'tlsCert', 'tlsKey']);
     expect(compose().name).toBe(stored['projectName']);
     expect(readFileSync(join(directory, '.yo-rc.json'), 'utf8')).not.toMatch(/password|secret_key/i);
   });

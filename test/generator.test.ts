@@ -127,6 +127,7 @@ describe('invalid answers', () => {
     ['route health collision', { routes: '/health' }, undefined, /collides with the built-in \/health\/ endpoint/],
     ['routes count', { routes: Array.from({ length: 501 }, (_, i) => `/r${i}`).join(',') }, undefined, /must hold at most 500 routes \(got 501\)/],
     ['route object key', {}, 'routes:\n  - { path: /a, upstream: x }\n', /has unknown key "upstream"/],
+    ['cpus value', { 'cpus-backend': '0.001' }, undefined, /cpus\.backend: "0\.001" must be a number of CPUs from 0\.01 to 256/],
     ['rateLimit range', { 'rate-limit': '0' }, undefined, /rateLimit: "0" must be an integer from 1 to 100000/],
     ['restart choice', { restart: 'sometimes' }, undefined, /restart: "sometimes" must be one of "unless-stopped", "always", "on-failure", "no"/],
     ['bindAddress', { 'bind-address': '127.0.0.300' }, undefined, /bindAddress: "127\.0\.0\.300" must be "\*" \(all interfaces\) or an IPv4 or IPv6 address/],

@@ -58,6 +58,10 @@ export interface FlatAnswers {
   'memory.backend': MemorySize;
   'memory.postgres': MemorySize;
   'memory.redis': MemorySize;
+  'cpus.nginx': number | null;
+  'cpus.backend': number | null;
+  'cpus.postgres': number | null;
+  'cpus.redis': number | null;
   routes: Route[];
 }
 export type FieldKey = keyof FlatAnswers;
@@ -141,6 +145,26 @@ const MEMORY_DEFAULTS: Record<BudgetedService, string> = {
   postgres: '1g',
   redis: '200m',
 };
+
+/** CPU limit of one service, in CPUs (Compose `cpus`); null leaves it unlimited. */
+function cpuField(service: BudgetedService): Field<number | null> {
+  return plainAnswer<number | null>({
+    key: `cpus.${service}`,
+    flag: `cpus-${service}`,
+    description: `CPU limit of the ${service} container, in CPUs (e.g. 0.5); none by default${service === 'redis' ? '; ignored without Redis' : ''}`,
+    parse(raw, origin) {
+      if (raw === null) return ok(null);
+      const value = origin === 'flag' && typeof raw === 'string' && /^[0-9]+(\.[0-9]{1,2})?$/.test(raw) ? Number(raw) : raw;
+      // Two decimals at most: Compose and the engines work in hundredths of a CPU.
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0.01 || value > 256 || Math.round(value * 100) !== value * 100) {
+        return broken('must be a number of CPUs from 0.01 to 256 with at most two decimals, or null for no limit');
+      }
+      return ok(value);
+    },
+    fixedDefault: null,
+    askedWhen: () => false,
+  });
+}
 
 function memoryField(service: BudgetedService): Field<MemorySize> {
   const floor = parseMemorySize(MEMORY_FLOORS[service])!;
@@ -367,6 +391,10 @@ export const FIELDS = {
   'memory.backend': memoryField('backend'),
   'memory.postgres': memoryField('postgres'),
   'memory.redis': memoryField('redis'),
+  'cpus.nginx': cpuField('nginx'),
+  'cpus.backend': cpuField('backend'),
+  'cpus.postgres': cpuField('postgres'),
+  'cpus.redis': cpuField('redis'),
   routes: {
     key: 'routes',
     flag: 'routes',
@@ -402,6 +430,12 @@ export function toAnswers(flat: FlatAnswers): Answers {
       backend: flat['memory.backend'],
       postgres: flat['memory.postgres'],
       redis: flat['memory.redis'],
+    },
+    cpus: {
+      nginx: flat['cpus.nginx'],
+      backend: flat['cpus.backend'],
+      postgres: flat['cpus.postgres'],
+      redis: flat['cpus.redis'],
     },
     routes: flat.routes,
   };

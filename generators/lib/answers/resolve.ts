@@ -102,6 +102,10 @@ export function serialiseAnswers(answers: Answers): StoredAnswers {
     'memory.backend': answers.memory.backend,
     'memory.postgres': answers.memory.postgres,
     'memory.redis': answers.memory.redis,
+    'cpus.nginx': answers.cpus.nginx,
+    'cpus.backend': answers.cpus.backend,
+    'cpus.postgres': answers.cpus.postgres,
+    'cpus.redis': answers.cpus.redis,
     routes: answers.routes,
   };
   const stored: StoredAnswers = {};

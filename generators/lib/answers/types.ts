@@ -23,6 +23,8 @@ export interface Answers {
   tlsKey: string | null;
   httpsPort: number;
   memory: Record<BudgetedService, MemorySize>;
+  /** CPU limits in CPUs; null: no limit. */
+  cpus: Record<BudgetedService, number | null>;
   routes: Route[];
 }
 

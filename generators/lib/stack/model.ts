@@ -54,6 +54,8 @@ export interface ServiceModel {
   dependsOn: ServiceName[];
   healthcheck: Healthcheck;
   memoryLimit: string;
+  /** Compose `cpus`, when the answers give one. */
+  cpuLimit?: string;
   shmSize?: string;
   hardening: Hardening;
 }
@@ -160,6 +162,10 @@ const HEALTH_TIMING = { interval: '10s', timeout: '5s', retries: 5 } as const;
 export function buildStackModel(answers: Answers): StackModel {
   const services: ServiceModel[] = [nginxService(answers), backendService(answers), postgresService(answers)];
   if (answers.redis) services.push(redisService(answers));
+  for (const service of services) {
+    const cpus = answers.cpus[service.name];
+    if (cpus !== null) service.cpuLimit = String(cpus);
+  }
 
   const secrets = (Object.keys(SECRET_FILES) as SecretName[])
     .map((name) => {
