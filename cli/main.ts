@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { helpText, optionDeclarations } from '../generators/app/command.js';
 import { STACK_FILES } from '../generators/app/files.js';
-import { ExitCode, UserError } from '../generators/lib/errors.js';
+import { ExitCode, isUserError, UserError } from '../generators/lib/errors.js';
 import { collectAnswers, isInteractive } from '../generators/lib/run/collect-answers.js';
 import type { RunLog } from '../generators/lib/run/run-log.js';
 import { runMode, writeStack } from '../generators/lib/run/write-stack.js';
@@ -66,7 +66,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof UserError) {
+    if (isUserError(error)) {
       // A user's mistake: the message says what to fix; a stack trace would only hide it.
       process.stderr.write(`${error.message}\n`);
       process.exitCode = error.code;

@@ -82,3 +82,12 @@ export function describeValue(value: unknown): string {
   const cut = /[\ud800-\udbff]/.test(text.charAt(76)) ? 76 : 77;
   return `${text.slice(0, cut)}...`;
 }
+
+/**
+ * True for a UserError from any copy of this module: the bundled bin and the generator modules
+ * that yeoman-environment loads for an interactive run each have their own class.
+ */
+export function isUserError(error: unknown): error is UserError {
+  if (error instanceof UserError) return true;
+  return error instanceof Error && ['UserError', 'InvalidAnswersError'].includes(error.name) && typeof (error as { code?: unknown }).code === 'number';
+}

@@ -2,15 +2,20 @@
  * Renders the stack model through the EJS templates into file contents, in memory. Pure: the
  * generator, the drift check and the property tests all call this one function.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import type { StackModel } from './stack/model.js';
 import { dhParamsPem } from './stack/dh-params.js';
 import { securityMeasures } from './stack/security-measures.js';
 
-/** templates/ sits two levels above this module, both in the sources and in dist/. */
-export const TEMPLATES_ROOT = fileURLToPath(new URL('../../templates/', import.meta.url));
+/**
+ * templates/ beside the code: dist/templates for the bundled bin (dist/cli/) and for the compiled
+ * generator (dist/generators/lib/), the repository's templates/ for the TypeScript sources.
+ */
+export const TEMPLATES_ROOT = fileURLToPath(
+  ['../templates/', '../../templates/'].map((path) => new URL(path, import.meta.url)).find((url) => existsSync(url)) ?? new URL('../../templates/', import.meta.url),
+);
 
 export type Owner = 'generator' | 'user';
 
