@@ -32,10 +32,11 @@ function table(measurements: Measurement[]): string {
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')).join('\n');
 }
 
-const generation = benchmarkGeneration(runs, yoRunner());
-const rss = peakRssMiB();
+// BENCH_GENERATION=0 skips the generation part (to re-measure the stack alone).
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}`;
-process.stdout.write(`Generation (median of ${runs} runs) on ${machine}\n${table(generation)}\npeak RSS of a fresh generation: ${rss} MiB\n`);
+const generation = process.env['BENCH_GENERATION'] === '0' ? [] : benchmarkGeneration(runs, yoRunner());
+const rss = process.env['BENCH_GENERATION'] === '0' ? undefined : peakRssMiB();
+if (generation.length > 0) process.stdout.write(`Generation (median of ${runs} runs) on ${machine}\n${table(generation)}\npeak RSS of a fresh generation: ${rss} MiB\n`);
 // The running stack needs root and podman (the end-to-end engine); BENCH_STACK=0 skips it.
 let stack: Awaited<ReturnType<typeof benchmarkStack>> | undefined;
 if (process.env['BENCH_STACK'] !== '0' && process.getuid?.() === 0) {

@@ -62,6 +62,10 @@ export async function benchmarkStack(): Promise<{ loads: LoadResult[]; memory: M
     const backend = containers.find((container) => container.service === 'backend')!;
     const backendAddress = backend.addresses[`${PROJECT}_frontend-network`];
     if (!backendAddress?.startsWith('198.1')) throw new Error(`backend address ${backendAddress} is outside the engine's 198.18.0.0/15`);
+    // Warm-up, not measured: the first requests of each gunicorn worker import modules and open
+    // its database connection, which would count against whichever target runs first.
+    await autocannon({ url: `http://127.0.0.1:${HTTP_PORT}/health/`, connections: CONNECTIONS, duration: 3, headers: { host: SERVER_NAME } });
+    await autocannon({ url: `http://${backendAddress}:8000/api/items`, connections: CONNECTIONS, duration: 3, headers: { host: SERVER_NAME } });
     const loads = [
       await load('/health/ through nginx', `http://127.0.0.1:${HTTP_PORT}/health/`),
       await load('/health/ at the backend', `http://${backendAddress}:8000/health/`),
