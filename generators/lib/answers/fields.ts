@@ -410,33 +410,22 @@ export const FIELDS = {
 
 export const FIELD_LIST: readonly Field<unknown>[] = Object.values(FIELDS) as Field<unknown>[];
 
+/** The value at a dotted answer key ("memory.nginx") of a nested answers object. */
+export function valueAt(answers: object, key: string): unknown {
+  return key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], answers);
+}
+
+/** Nests flat answers by their dotted keys: { "memory.nginx": x } becomes { memory: { nginx: x } }. */
+export function nestByKey(flat: Record<string, unknown>): Record<string, unknown> {
+  const nested: Record<string, unknown> = {};
+  for (const field of FIELD_LIST) {
+    const [parent, child] = field.key.split('.') as [string, string | undefined];
+    if (child === undefined) nested[parent] = flat[field.key];
+    else nested[parent] = { ...((nested[parent] as Record<string, unknown> | undefined) ?? {}), [child]: flat[field.key] };
+  }
+  return nested;
+}
+
 export function toAnswers(flat: FlatAnswers): Answers {
-  return {
-    projectName: flat.projectName,
-    dbName: flat.dbName,
-    dbUser: flat.dbUser,
-    serverName: flat.serverName,
-    httpPort: flat.httpPort,
-    redis: flat.redis,
-    restart: flat.restart,
-    bindAddress: flat.bindAddress,
-    rateLimit: flat.rateLimit,
-    tls: flat.tls,
-    tlsCert: flat.tlsCert,
-    tlsKey: flat.tlsKey,
-    httpsPort: flat.httpsPort,
-    memory: {
-      nginx: flat['memory.nginx'],
-      backend: flat['memory.backend'],
-      postgres: flat['memory.postgres'],
-      redis: flat['memory.redis'],
-    },
-    cpus: {
-      nginx: flat['cpus.nginx'],
-      backend: flat['cpus.backend'],
-      postgres: flat['cpus.postgres'],
-      redis: flat['cpus.redis'],
-    },
-    routes: flat.routes,
-  };
+  return nestByKey(flat as unknown as Record<string, unknown>) as unknown as Answers;
 }

@@ -4,7 +4,7 @@
  * All problems of all supplied values are reported at once.
  */
 import { InvalidAnswersError, type AnswerProblem } from '../errors.js';
-import { crossFieldProblems, FIELDS, FIELD_LIST, toAnswers, type FieldKey, type FlatAnswers, type Origin } from './fields.js';
+import { crossFieldProblems, FIELD_LIST, nestByKey, toAnswers, valueAt, type FieldKey, type FlatAnswers, type Origin } from './fields.js';
 import type { Answers, StoredAnswers } from './types.js';
 
 export interface RawSource {
@@ -84,38 +84,8 @@ export function completeWithDefaults(supplied: SuppliedAnswers, destinationName:
 
 /** The answers as stored in .yo-rc.json and written in answers files: nested, JSON-serialisable. */
 export function serialiseAnswers(answers: Answers): StoredAnswers {
-  const flat: Record<FieldKey, unknown> = {
-    projectName: answers.projectName,
-    dbName: answers.dbName,
-    dbUser: answers.dbUser,
-    serverName: answers.serverName,
-    httpPort: answers.httpPort,
-    redis: answers.redis,
-    restart: answers.restart,
-    bindAddress: answers.bindAddress,
-    rateLimit: answers.rateLimit,
-    tls: answers.tls,
-    tlsCert: answers.tlsCert,
-    tlsKey: answers.tlsKey,
-    httpsPort: answers.httpsPort,
-    'memory.nginx': answers.memory.nginx,
-    'memory.backend': answers.memory.backend,
-    'memory.postgres': answers.memory.postgres,
-    'memory.redis': answers.memory.redis,
-    'cpus.nginx': answers.cpus.nginx,
-    'cpus.backend': answers.cpus.backend,
-    'cpus.postgres': answers.cpus.postgres,
-    'cpus.redis': answers.cpus.redis,
-    routes: answers.routes,
-  };
-  const stored: StoredAnswers = {};
-  for (const [key, field] of Object.entries(FIELDS) as [FieldKey, (typeof FIELDS)[FieldKey]][]) {
-    const value = (field.serialise as (v: unknown) => StoredAnswers[string])(flat[key]);
-    const [parent, child] = key.split('.') as [string, string | undefined];
-    if (child === undefined) stored[parent] = value;
-    else stored[parent] = { ...((stored[parent] as StoredAnswers | undefined) ?? {}), [child]: value };
-  }
-  return stored;
+  const flat = Object.fromEntries(FIELD_LIST.map((field) => [field.key, field.serialise(valueAt(answers, field.key))]));
+  return nestByKey(flat) as StoredAnswers;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { FIELD_LIST, type Field, type FieldKey } from '../answers/fields.js';
+import { FIELD_LIST, valueAt, type Field, type FieldKey } from '../answers/fields.js';
 import { completeWithDefaults, flattenDocument, serialiseAnswers, validateSupplied, type RawSource, type SuppliedAnswers } from '../answers/resolve.js';
 import type { Answers } from '../answers/types.js';
 import { ExitCode, InvalidAnswersError, UserError, type AnswerProblem } from '../errors.js';
@@ -112,8 +112,4 @@ function promptText(field: Field<unknown>, value: unknown): string | boolean {
   if (typeof serialised === 'boolean') return serialised;
   if (Array.isArray(serialised)) return serialised.map((item) => (item as { path: string }).path).join(',');
   return String(serialised);
-}
-
-function valueAt(stored: Record<string, unknown>, key: FieldKey): unknown {
-  return key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], stored);
 }
