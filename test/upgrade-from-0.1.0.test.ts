@@ -12,7 +12,7 @@ import { freshDirectory, generate, REPO_ROOT } from './support/generate.js';
 import { nginxAvailable, nginxTestStack } from './support/nginx.js';
 import { prerequisite } from './support/prerequisites.js';
 import { readCompose, readStored } from './support/stack-files.js';
-import { snapshotTree } from './support/tree-snapshot.js';
+import { snapshot } from './support/snapshot.js';
 
 const haveNginx = prerequisite('nginx and unshare', nginxAvailable, 'scripts/test-prerequisites.sh');
 const FIXTURE = join(REPO_ROOT, 'test/fixtures/render-0.1.0');
@@ -25,7 +25,7 @@ it('upgrades a 0.1.0 render, keeping user edits and secrets', async () => {
   for (const [file, value] of [['django_secret_key.txt', 'k'.repeat(64)], ['db_password.txt', 'p'.repeat(40)], ['redis_password.txt', 'r'.repeat(40)], ['redis_users.acl', 'user default on #00 ~* &* +@all\n']]) {
     writeFileSync(join(directory, 'secrets', file!), value!, { mode: 0o444 });
   }
-  const secretsBefore = snapshotTree(join(directory, 'secrets'));
+  const secretsBefore = snapshot(join(directory, 'secrets'));
   const compose = join(directory, 'compose.yaml');
   writeFileSync(compose, readFileSync(compose, 'utf8').replace('      POSTGRES_USER: "shop_app"\n      DB_PASSWORD_FILE', '      POSTGRES_USER: "shop_app"\n      FEATURE_FLAGS: "beta"\n      DB_PASSWORD_FILE'));
   const nginxConf = join(directory, 'nginx/nginx.conf');
@@ -42,5 +42,5 @@ it('upgrades a 0.1.0 render, keeping user edits and secrets', async () => {
   expect(readFileSync(nginxConf, 'utf8')).toContain('client_max_body_size 25m;');
   expect(readFileSync(nginxConf, 'utf8')).toMatch(/server_names_hash_bucket_size \d+;/);
   if (haveNginx) expect(nginxTestStack(directory).output).toBe('');
-  expect(snapshotTree(join(directory, 'secrets'))).toEqual(secretsBefore);
+  expect(snapshot(join(directory, 'secrets'))).toEqual(secretsBefore);
 });

@@ -7,7 +7,7 @@ import { composeSchemaErrors } from './support/compose-schema.js';
 import { EXAMPLE_ANSWERS_JSON, failure, generate } from './support/generate.js';
 import { nginxAvailable, nginxTestStack } from './support/nginx.js';
 import { prerequisite } from './support/prerequisites.js';
-import { snapshotTree } from './support/tree-snapshot.js';
+import { snapshot } from './support/snapshot.js';
 import { readCompose, readStored } from './support/stack-files.js';
 
 const haveNginx = prerequisite('nginx and unshare', nginxAvailable, 'scripts/test-prerequisites.sh');
@@ -18,23 +18,23 @@ const edit = (directory: string, path: string, from: string, to: string) => {
   expect(content, `${path} holds ${from}`).toContain(from);
   writeFileSync(join(directory, path), content.replace(from, to));
 };
-const secretsOf = (directory: string) => Object.fromEntries(Object.entries(snapshotTree(join(directory, 'secrets'))).map(([path, entry]) => [path, entry]));
+const secretsOf = (directory: string) => Object.fromEntries(Object.entries(snapshot(join(directory, 'secrets'))).map(([path, entry]) => [path, entry]));
 
 describe('re-running the generator', () => {
   it('changes nothing on disk with the same answers and templates, mtimes included', async () => {
     const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
-    const before = snapshotTree(directory);
+    const before = snapshot(directory);
     await new Promise((resolve) => setTimeout(resolve, 30));
     await generate({ directory });
-    expect(snapshotTree(directory)).toEqual(before);
+    expect(snapshot(directory)).toEqual(before);
   });
 
   it('asks nothing when answers are stored: the prompts are not reached', async () => {
     const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
-    const before = snapshotTree(directory);
+    const before = snapshot(directory);
     // Interactive, with prompt answers that would change everything: stored answers win.
     await generate({ directory, prompts: { 'project-name': 'other', 'http-port': '1234', routes: '/x' } });
-    expect(snapshotTree(directory)).toEqual(before);
+    expect(snapshot(directory)).toEqual(before);
   });
 
   it('keeps user edits in compose.yaml and nginx.conf while the upgrade changes other lines of them', async () => {
@@ -67,9 +67,9 @@ describe('re-running the generator', () => {
     // Files without conflicts were still upgraded.
     expect(read(directory, 'README.md')).toContain(':9000');
     // Re-running with the conflict unresolved reports it again and changes nothing.
-    const before = snapshotTree(directory);
+    const before = snapshot(directory);
     expect((await failure(generate({ directory }))).code).toBe(3);
-    expect(snapshotTree(directory)).toEqual(before);
+    expect(snapshot(directory)).toEqual(before);
   });
 
   it('leaves a generated file the user deleted deleted', async () => {
@@ -114,27 +114,27 @@ describe('--check and --dry-run', () => {
   it('--check passes on a fresh repository and with a user edit the templates would keep', async () => {
     const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
     edit(directory, 'nginx/nginx.conf', 'client_max_body_size 10m;', 'client_max_body_size 25m;');
-    const before = snapshotTree(directory);
+    const before = snapshot(directory);
     await generate({ directory, options: { check: true } });
-    expect(snapshotTree(directory)).toEqual(before);
+    expect(snapshot(directory)).toEqual(before);
   });
 
   it('--check exits 4 listing the files that differ, writing nothing', async () => {
     const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
     rmSync(join(directory, 'nginx/nginx.conf'));
     rmSync(join(directory, '.secure-stack/state.json'));
-    const before = snapshotTree(directory);
+    const before = snapshot(directory);
     const error = await failure(generate({ directory, options: { check: true, 'http-port': '9000' } }));
     expect(error.code).toBe(4);
     expect(error.message).toMatch(/^Drift: a run would change \d+ files:/);
     for (const path of ['compose.yaml', 'nginx/nginx.conf', '.yo-rc.json', '.secure-stack/state.json']) expect(error.message).toContain(`\n  ${path}`);
-    expect(snapshotTree(directory)).toEqual(before);
+    expect(snapshot(directory)).toEqual(before);
   });
 
   it('--dry-run lists what a run would do and writes nothing', async () => {
     const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
-    const before = snapshotTree(directory);
+    const before = snapshot(directory);
     await generate({ directory, options: { 'dry-run': true, routes: '/api,/v9' } });
-    expect(snapshotTree(directory)).toEqual(before);
+    expect(snapshot(directory)).toEqual(before);
   });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recoverInterruptedRun } from '../generators/lib/write/transaction.js';
 import { EXAMPLE_ANSWERS_JSON, failure, freshDirectory, generate, REPO_ROOT } from './support/generate.js';
-import { snapshotTree, type TreeSnapshot } from './support/tree-snapshot.js';
+import { snapshot } from './support/snapshot.js';
 
 describe('symbolic links in the destination', () => {
   it.each([
@@ -19,13 +19,13 @@ describe('symbolic links in the destination', () => {
   ])('refuses to write through %s and touches nothing outside', async (_name, linkName) => {
     const outside = mkdtempSync(join(tmpdir(), 'outside-'));
     writeFileSync(join(outside, 'compose.yaml'), 'precious\n');
-    const before = snapshotTree(outside);
+    const before = snapshot(outside);
     const directory = freshDirectory();
     symlinkSync(linkName === 'compose.yaml' ? join(outside, 'compose.yaml') : outside, join(directory, linkName));
     const error = await failure(generate({ directory, options: { answers: EXAMPLE_ANSWERS_JSON } }));
     expect(error.code).toBe(2);
     expect(error.message).toMatch(new RegExp(`${linkName} is a symbolic link`));
-    expect(snapshotTree(outside)).toEqual(before);
+    expect(snapshot(outside)).toEqual(before);
     expect(readdirSync(directory)).toEqual([linkName]);
   });
 
@@ -39,7 +39,6 @@ describe('symbolic links in the destination', () => {
 
 describe('interrupted runs', () => {
   const bin = join(REPO_ROOT, 'dist/cli/main.js');
-  const withoutTimes = (snapshot: TreeSnapshot) => JSON.stringify(Object.entries(snapshot).map(([path, entry]) => [path, entry.content, entry.mode]));
 
   /** Old tree: the example answers. New tree: 500 routes and other answers, so many files change. */
   async function trees(): Promise<{ old: string; next: string }> {
@@ -67,9 +66,9 @@ describe('interrupted runs', () => {
     const { old, next } = await trees();
     // The secrets differ between the two directories; compare everything else.
     const comparable = (directory: string) => {
-      const snapshot = snapshotTree(directory, { withTimes: false });
-      for (const path of Object.keys(snapshot)) if (path.startsWith('secrets/') && !path.endsWith('README.md')) delete snapshot[path];
-      return withoutTimes(snapshot);
+      const tree = snapshot(directory, { times: false });
+      for (const path of Object.keys(tree)) if (path.startsWith('secrets/') && !path.endsWith('README.md')) delete tree[path];
+      return JSON.stringify(tree);
     };
     const oldTree = comparable(old);
     await runKilledAfter(next, 60_000, signal); // completes: the reference new tree
