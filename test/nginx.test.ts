@@ -70,6 +70,17 @@ describe.runIf(haveNginx).each(Object.entries(SCENARIOS))('nginx.conf for %s', (
     const rate = JSON.parse(readFileSync(join(directory, '.yo-rc.json'), 'utf8'))['generator-secure-stack'].rateLimit as number;
     expect(config).toContain(`limit_req_zone $binary_remote_addr zone=per_client:1m rate=${rate}r/s;`);
     expect(config).toContain(`limit_req zone=per_client burst=${rate * 2} nodelay;`);
+    // The only proxy: a client's own X-Forwarded-For must not reach the backend.
+    expect(config).toMatch(/^\s*proxy_set_header X-Forwarded-For \$remote_addr;$/m);
+    expect(config).not.toContain('$proxy_add_x_forwarded_for');
+  });
+
+  it('logs every request to stdout in writes no larger than PIPE_BUF', () => {
+    const match = /^\s*access_log \/dev\/stdout combined buffer=(\d+)k flush=(\d+)s;$/m.exec(config);
+    expect(match, 'a buffered access log on stdout').not.toBeNull();
+    // Writes of at most 4096 bytes to a pipe are atomic: two workers' lines cannot interleave.
+    expect(Number(match![1]) * 1024).toBeLessThanOrEqual(4096);
+    expect(Number(match![2])).toBeLessThanOrEqual(1);
   });
 
   // Defined only for the TLS scenarios, so no test is reported as skipped.
