@@ -8,7 +8,7 @@ import type { Answers } from '../answers/types.js';
 import type { Route } from '../answers/routes.js';
 import { DATA_DIRECTORIES, IMAGES } from './images.js';
 import { SECRET_FILES, secretMountPath, secretPath, type SecretName } from './secret-names.js';
-import { gunicornWorkers, nginxSettings, postgresSettings, redisSettings, type NginxSettings } from './tuning.js';
+import { GUNICORN_THREADS, gunicornWorkers, nginxSettings, postgresSettings, redisSettings, type NginxSettings } from './tuning.js';
 
 export type ServiceName = 'nginx' | 'backend' | 'postgres' | 'redis';
 export type NetworkName = 'frontend-network' | 'backend-network';
@@ -101,6 +101,8 @@ export interface StackModel {
   /** Files .gitignore must keep out of git beyond secrets/ (a provided TLS key inside the repo). */
   ignoredPaths: string[];
   backendPort: number;
+  /** gunicorn threads per worker; the worker count is in the backend's WEB_CONCURRENCY. */
+  backendThreads: number;
   backendImage: string;
   /** Base image of the backend's Dockerfile. */
   pythonImage: string;
@@ -194,6 +196,7 @@ export function buildStackModel(answers: Answers): StackModel {
     tls: tlsModel(answers),
     ignoredPaths: answers.tls === 'provided' && answers.tlsKey && !answers.tlsKey.startsWith('/') ? [`/${answers.tlsKey}`] : [],
     backendPort: BACKEND_PORT,
+    backendThreads: GUNICORN_THREADS,
     backendImage: backendImageName(answers.projectName),
     pythonImage: IMAGES.python,
     nginxHealthPath: NGINX_HEALTH_PATH,
