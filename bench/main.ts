@@ -7,7 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { installPackedPackage } from '../test/support/packed.js';
 import { benchmarkGeneration, peakRssMiB, type Measurement } from './generation.js';
-import { benchmarkStack } from './stack.js';
+import { benchmarkStack, CONNECTIONS, LOAD_SECONDS, ROUNDS } from './stack.js';
 
 const runs = Number(process.env['BENCH_RUNS'] ?? 7);
 const NOBODY = { uid: 65534, gid: 65534 };
@@ -41,13 +41,17 @@ if (generation.length > 0) process.stdout.write(`Generation (median of ${runs} r
 let stack: Awaited<ReturnType<typeof benchmarkStack>> | undefined;
 if (process.env['BENCH_STACK'] !== '0' && process.getuid?.() === 0) {
   stack = await benchmarkStack();
-  const rps = (target: string) => stack!.loads.find((l) => l.target === target)!.requestsPerSecond;
-  const lines = stack.loads.map((l) => `${l.target.padEnd(28)} ${l.requestsPerSecond.toFixed(0).padStart(6)} req/s  p99 ${String(l.p99Ms).padStart(4)} ms  non-2xx ${l.non2xx}`);
-  const health = rps('/health/ through nginx') / rps('/health/ at the backend');
-  const route = rps('/api/items through nginx') / rps('/api/items at the backend');
-  lines.push(`through nginx / backend: /health/ ${health.toFixed(2)}x, /api/items ${route.toFixed(2)}x (target >= 0.9: ${health >= 0.9 && route >= 0.9 ? 'met' : 'MISSED'})`);
+  const lines: string[] = [];
+  for (const placement of stack.placements) {
+    const judged = placement.name === stack.placements[0]!.name;
+    lines.push(`${placement.name}: ${placement.description}${judged ? '' : ' (for information)'}`);
+    for (const t of placement.targets) lines.push(`  ${t.target.padEnd(26)} ${String(t.requestsPerSecond).padStart(6)} req/s  p99 ${t.p99Ms.toFixed(1).padStart(6)} ms  failed ${t.failed}  rounds ${t.rounds.join(' ')}`);
+    const ratios = Object.entries(placement.ratios).map(([path, ratio]) => `${path} ${ratio.toFixed(2)}x`).join(', ');
+    const met = Object.values(placement.ratios).every((ratio) => ratio >= 0.9);
+    lines.push(`  through nginx / at the backend: ${ratios}${judged ? ` (target >= 0.9: ${met ? 'met' : 'MISSED'})` : ''}`);
+  }
   for (const m of stack.memory) lines.push(`${m.service.padEnd(9)} peak ${String(m.peakMiB).padStart(6)} MiB of ${m.budgetMiB} MiB budget: ${m.within ? 'within' : 'OVER'}`);
-  process.stdout.write(`\nRunning stack (example answers, ${process.env['BENCH_LOAD_SECONDS'] ?? 8} s of load per target, 16 connections)\n${lines.join('\n')}\n`);
+  process.stdout.write(`\nRunning stack (example answers; wrk, ${CONNECTIONS} connections, medians of ${ROUNDS} alternating rounds of ${LOAD_SECONDS} s per target)\n${lines.join('\n')}\n`);
 }
 mkdirSync('bench-results', { recursive: true });
 writeFileSync('bench-results/latest.json', `${JSON.stringify({ machine, runs, generation, peakRssMiB: rss, stack }, null, 2)}\n`);

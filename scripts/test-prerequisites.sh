@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs as oracles: nginx (nginx -t), Django 3.2 and
 # the backend's client libraries (manage.py check --deploy), and the podman engine that boots the
-# generated stacks. Idempotent; uses sudo when not root.
+# generated stacks, plus wrk for `npm run bench`. Idempotent; uses sudo when not root.
 set -euo pipefail
 
 packages=(
@@ -15,6 +15,7 @@ packages=(
   # The end-to-end tests boot generated stacks in rootful podman (test/e2e/engine/README.md):
   podman runc conmon netavark aardvark-dns catatonit iptables
   mmdebstrap debian-archive-keyring   # build the stand-in images from Debian packages
+  wrk                    # npm run bench: the load generator (the tests do not use it)
 )
 
 missing=()
