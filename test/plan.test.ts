@@ -112,3 +112,12 @@ describe('versions', () => {
     expect(movesSince('0.2.0', migrations)).toEqual([{ from: 'b', to: 'c' }]);
   });
 });
+
+describe('serialiseState', () => {
+  it('lists files in code-unit order, whatever the locale', () => {
+    const files = { 'b.txt': 'user', 'README.md': 'generator', 'a/b': 'generator', 'a.b': 'generator', 'é': 'user' };
+    const keys = Object.keys(JSON.parse(serialiseState({ generatorVersion: '1.0.0', files: files as never })).files);
+    // localeCompare would give a.b, a/b, b.txt, é, README.md (case and accents folded).
+    expect(keys).toEqual(['README.md', 'a.b', 'a/b', 'b.txt', 'é']);
+  });
+});

@@ -32,6 +32,8 @@ export function parseState(text: string | undefined): GeneratorState | undefined
 }
 
 export function serialiseState(state: GeneratorState): string {
-  const files = Object.fromEntries(Object.entries(state.files).sort(([a], [b]) => a.localeCompare(b)));
+  // Code-unit order, not localeCompare: the same bytes under every locale (CI and laptops agree),
+  // and no ICU collator to load on every run.
+  const files = Object.fromEntries(Object.entries(state.files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return `${JSON.stringify({ $comment: 'Written by generator-secure-stack for upgrades; commit it, do not edit it.', generatorVersion: state.generatorVersion, files }, null, 2)}\n`;
 }
