@@ -1,7 +1,7 @@
 /**
- * Generation benchmarks: medians over repeated runs of the real `secure-stack` bin, each beside
- * its baseline measured in the same run. Wall time via hrtime around a child process; peak RSS
- * reported by the child itself.
+ * Generation benchmarks: medians over repeated runs of the real `secure-stack` bin, each run
+ * paired with a run of its baseline, and the median of those paired ratios. Wall time via hrtime
+ * around a child process; peak RSS reported by the child itself.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -46,38 +46,59 @@ function routesFlag(count: number): string[] {
   return ['--routes', Array.from({ length: count }, (_, i) => `/r${i}`).join(',')];
 }
 
-/** Runs `sample` `runs` times (after one warm-up) and returns the median in milliseconds. */
-function medianOf(runs: number, sample: () => number): number {
-  sample();
-  return median(Array.from({ length: runs }, sample));
+interface Paired {
+  baselineMs: number;
+  candidateMs: number;
+  /** Median of the per-run ratios candidate / baseline. */
+  ratio: number;
+}
+
+/**
+ * Runs baseline and candidate alternately `runs` times, after one warm-up of each: the medians of
+ * each and the median of the per-run ratios, so a slow second on a shared machine falls on both.
+ */
+function paired(runs: number, baseline: () => number, candidate: () => number): Paired {
+  baseline();
+  candidate();
+  const pairs = Array.from({ length: runs }, () => {
+    const base = baseline();
+    return { base, candidate: candidate() };
+  });
+  return {
+    baselineMs: median(pairs.map((pair) => pair.base)),
+    candidateMs: median(pairs.map((pair) => pair.candidate)),
+    ratio: median(pairs.map((pair) => pair.candidate / pair.base)),
+  };
 }
 
 export function benchmarkGeneration(runs: number, yo?: { command: string[]; env: NodeJS.ProcessEnv; prepare: (directory: string) => void }): Measurement[] {
-  const nodeBaseline = medianOf(runs, () => timed('node', ['-e', '0'], tmpdir()));
-  const fresh = medianOf(runs, () => timed('node', [BIN, '--answers', EXAMPLE], freshDirectory()));
+  const node = () => timed('node', ['-e', '0'], tmpdir());
+  const fresh = () => timed('node', [BIN, '--answers', EXAMPLE], freshDirectory());
   const generated = freshDirectory();
   timed('node', [BIN, '--answers', EXAMPLE], generated);
-  const rerun = medianOf(runs, () => timed('node', [BIN], generated));
-  const check = medianOf(runs, () => timed('node', [BIN, '--check'], generated));
-  const oneRoute = medianOf(runs, () => timed('node', [BIN, '--answers', EXAMPLE, ...routesFlag(1)], freshDirectory()));
-  const fifty = medianOf(runs, () => timed('node', [BIN, '--answers', EXAMPLE, ...routesFlag(50)], freshDirectory()));
-  const fiveHundred = medianOf(runs, () => timed('node', [BIN, '--answers', EXAMPLE, ...routesFlag(500)], freshDirectory()));
+  const withRoutes = (count: number) => () => timed('node', [BIN, '--answers', EXAMPLE, ...routesFlag(count)], freshDirectory());
+
+  const freshVsNode = paired(runs, node, fresh);
+  const rerun = paired(runs, fresh, () => timed('node', [BIN], generated));
+  const check = paired(runs, fresh, () => timed('node', [BIN, '--check'], generated));
+  const fifty = paired(runs, withRoutes(1), withRoutes(50));
+  const fiveHundred = paired(runs, withRoutes(1), withRoutes(500));
   const measurements: Measurement[] = [
-    { name: 'node -e 0', medianMs: nodeBaseline },
-    { name: 'fresh generation (bin, example answers)', medianMs: fresh, baseline: 'node -e 0', ratio: fresh / nodeBaseline, target: '<= 4', met: fresh / nodeBaseline <= 4 },
-    { name: 're-run, identical answers', medianMs: rerun, baseline: 'fresh generation', ratio: rerun / fresh, target: '<= 1', met: rerun <= fresh },
-    { name: '--check', medianMs: check, baseline: 'fresh generation', ratio: check / fresh, target: '<= 1', met: check <= fresh },
-    { name: '1 route', medianMs: oneRoute },
-    { name: '50 routes', medianMs: fifty, baseline: '1 route', ratio: fifty / oneRoute },
-    { name: '500 routes', medianMs: fiveHundred, baseline: '1 route', ratio: fiveHundred / oneRoute, target: '<= 1.3', met: fiveHundred / oneRoute <= 1.3 },
+    { name: 'node -e 0', medianMs: freshVsNode.baselineMs },
+    { name: 'fresh generation (bin, example answers)', medianMs: freshVsNode.candidateMs, baseline: 'node -e 0', ratio: freshVsNode.ratio, target: '<= 4', met: freshVsNode.ratio <= 4 },
+    { name: 're-run, identical answers', medianMs: rerun.candidateMs, baseline: 'fresh generation', ratio: rerun.ratio, target: '<= 1', met: rerun.ratio <= 1 },
+    { name: '--check', medianMs: check.candidateMs, baseline: 'fresh generation', ratio: check.ratio, target: '<= 1', met: check.ratio <= 1 },
+    { name: '1 route', medianMs: fiveHundred.baselineMs },
+    { name: '50 routes', medianMs: fifty.candidateMs, baseline: '1 route', ratio: fifty.ratio },
+    { name: '500 routes', medianMs: fiveHundred.candidateMs, baseline: '1 route', ratio: fiveHundred.ratio, target: '<= 1.3', met: fiveHundred.ratio <= 1.3 },
   ];
   if (yo) {
-    const viaYo = medianOf(runs, () => {
+    const viaYo = paired(runs, node, () => {
       const directory = freshDirectory();
       yo.prepare(directory);
       return timed(yo.command[0]!, [...yo.command.slice(1), '--answers', EXAMPLE], directory, yo.env);
     });
-    measurements.splice(2, 0, { name: 'fresh generation (yo secure-stack)', medianMs: viaYo, baseline: 'node -e 0', ratio: viaYo / nodeBaseline });
+    measurements.splice(2, 0, { name: 'fresh generation (yo secure-stack)', medianMs: viaYo.candidateMs, baseline: 'node -e 0', ratio: viaYo.ratio });
   }
   return measurements;
 }
