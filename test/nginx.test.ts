@@ -78,7 +78,7 @@ describe.runIf(haveNginx).each(Object.entries(SCENARIOS))('nginx.conf for %s', (
   it('logs every request to stdout in writes no larger than PIPE_BUF', () => {
     const match = /^\s*access_log \/dev\/stdout combined buffer=(\d+)k flush=(\d+)s;$/m.exec(config);
     expect(match, 'a buffered access log on stdout').not.toBeNull();
-    // Writes of at most 4096 bytes to a pipe are atomic: two workers' lines cannot interleave.
+    // Writes of at most 4096 bytes to a pipe are atomic: two workers' buffered lines cannot interleave.
     expect(Number(match![1]) * 1024).toBeLessThanOrEqual(4096);
     expect(Number(match![2])).toBeLessThanOrEqual(1);
   });
