@@ -45,6 +45,9 @@ export function load(options: LoadOptions): LoadSample {
   const line = result.stdout?.split('\n').find((text) => text.startsWith('{"requests"'));
   if (result.status !== 0 || !line) throw new Error(`wrk ${options.url} failed (status ${result.status}): ${result.error?.message ?? result.stderr}`);
   const report = JSON.parse(line) as WrkReport;
+  // wrk reports its full -d as the duration even when the script stopped it early: a capped load
+  // has no true rate, so it is an error rather than an understated figure.
+  if (report.requests >= options.maxAnswers) throw new Error(`wrk ${options.url} reached its cap of ${options.maxAnswers} answers before ${options.seconds} s: shorten BENCH_LOAD_SECONDS`);
   return {
     requestsPerSecond: (report.requests - report.statusErrors) / (report.durationUs / 1e6),
     p99Ms: Math.round(report.p99Us / 100) / 10,

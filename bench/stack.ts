@@ -15,8 +15,8 @@
  *           backend then compete for the same cores; reported for information.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMemorySize } from '../generators/lib/answers/memory-size.js';
 import { BACKEND_HEALTH_PATH, BACKEND_PORT, NGINX_HTTP_PORT } from '../generators/lib/stack/model.js';
@@ -73,16 +73,26 @@ interface Placement {
   serviceCpus: Record<string, string>;
 }
 
-function placements(cpuCount: number): Placement[] {
-  const all = `0-${cpuCount - 1}`;
+/** The CPUs this process may run on (its affinity, which a cpuset or taskset may narrow). */
+function allowedCpus(): number[] {
+  const list = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
+  return list.split(',').flatMap((range) => {
+    const [low = 0, high = low] = range.split('-').map(Number);
+    return Array.from({ length: high - low + 1 }, (_, i) => low + i);
+  });
+}
+
+function placements(cpus: number[]): Placement[] {
+  const all = cpus.join(',');
   const shared: Placement = { name: 'shared', description: `load generator and every service on CPUs ${all}`, loaderCpus: all, serviceCpus: { nginx: all, backend: all, postgres: all, redis: all } };
-  if (cpuCount < 2) return [shared];
-  const rest = cpuCount === 2 ? '1' : `1-${cpuCount - 1}`;
+  if (cpus.length < 2) return [shared];
+  const front = String(cpus[0]);
+  const rest = cpus.slice(1).join(',');
   const tiered: Placement = {
     name: 'tiered',
-    description: `load generator and nginx on CPU 0; backend, postgres and redis on CPU${cpuCount === 2 ? '' : 's'} ${rest}`,
-    loaderCpus: '0',
-    serviceCpus: { nginx: '0', backend: rest, postgres: rest, redis: rest },
+    description: `load generator and nginx on CPU ${front}; backend, postgres and redis on CPU${cpus.length === 2 ? '' : 's'} ${rest}`,
+    loaderCpus: front,
+    serviceCpus: { nginx: front, backend: rest, postgres: rest, redis: rest },
   };
   return [tiered, shared];
 }
@@ -160,7 +170,7 @@ export async function benchmarkStack(): Promise<{ placements: PlacementResult[];
     };
     const urls = { nginx: `http://${address('nginx')}:${NGINX_HTTP_PORT}`, backend: `http://${address('backend')}:${BACKEND_PORT}` };
     const results: PlacementResult[] = [];
-    for (const placement of placements(cpus().length)) {
+    for (const placement of placements(allowedCpus())) {
       await place(engine, containers, placement);
       results.push(measurePlacement(urls, placement));
     }
