@@ -7,12 +7,12 @@
  * Targets are measured in rounds of alternating order (A B C D, D C B A, ...), so the two loads of
  * a path always run back to back; the ratio is the median of the per-round ratios, so a slow
  * minute on a shared machine does not land on one side only. Two CPU placements:
- *   tiered: the load generator and nginx on CPU 0, backend, PostgreSQL and Redis on the others,
- *           as a front tier and an application tier on separate hosts would be. The backend has
- *           the same CPUs with or without nginx in front, so the ratio measures what nginx costs
- *           the backend's throughput. This placement is the one the target is judged on.
- *   shared: every process on every CPU. On a 2-CPU machine the load generator, nginx and the
- *           backend then compete for the same cores; reported for information.
+ *   tiered: the load generator and nginx on the first CPU, backend, PostgreSQL and Redis on the
+ *           others, as a front tier and an application tier on separate hosts would be. The
+ *           backend has the same CPUs with or without nginx in front: the ratio shows what the
+ *           extra hop costs it, without nginx competing for its CPU.
+ *   shared: every process on every CPU, as on one Compose host. On a 2-CPU machine the load
+ *           generator, nginx and the backend then compete for the same cores.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
