@@ -20,7 +20,9 @@ export interface LoadOptions {
 }
 
 export interface LoadSample {
-  /** Answers with a status below 400, per second. */
+  /** Answers with a status below 400. */
+  answered: number;
+  /** The same, per second. */
   requestsPerSecond: number;
   p99Ms: number;
   /** Answers of 400 and above plus connect, read, write and timeout errors. */
@@ -48,8 +50,10 @@ export function load(options: LoadOptions): LoadSample {
   // wrk reports its full -d as the duration even when the script stopped it early: a capped load
   // has no true rate, so it is an error rather than an understated figure.
   if (report.requests >= options.maxAnswers) throw new Error(`wrk ${options.url} reached its cap of ${options.maxAnswers} answers before ${options.seconds} s: shorten BENCH_LOAD_SECONDS`);
+  const answered = report.requests - report.statusErrors;
   return {
-    requestsPerSecond: (report.requests - report.statusErrors) / (report.durationUs / 1e6),
+    answered,
+    requestsPerSecond: answered / (report.durationUs / 1e6),
     p99Ms: Math.round(report.p99Us / 100) / 10,
     failed: report.statusErrors + report.socketErrors,
   };

@@ -44,7 +44,7 @@ if (process.env['BENCH_STACK'] !== '0' && process.getuid?.() === 0) {
   const lines: string[] = [];
   for (const placement of stack.placements) {
     lines.push(`${placement.name}: ${placement.description}`);
-    for (const t of placement.targets) lines.push(`  ${t.target.padEnd(26)} ${String(t.requestsPerSecond).padStart(6)} req/s  p99 ${t.p99Ms.toFixed(1).padStart(6)} ms  failed ${t.failed}  rounds ${t.rounds.join(' ')}`);
+    for (const t of placement.targets) lines.push(`  ${t.target.padEnd(26)} ${String(t.requestsPerSecond).padStart(6)} req/s  p99 ${t.p99Ms.toFixed(1).padStart(6)} ms  failed ${t.failed}  CPU ms/request nginx ${t.cpuMsPerAnswer.nginx.toFixed(3)} backend ${t.cpuMsPerAnswer.backend.toFixed(3)}  rounds ${t.rounds.join(' ')}`);
     const ratios = Object.entries(placement.ratios).map(([path, ratio]) => `${path} ${ratio.toFixed(2)}x`).join(', ');
     const met = Object.values(placement.ratios).every((ratio) => ratio >= 0.9);
     lines.push(`  through nginx / at the backend, median of the rounds' ratios: ${ratios} (target >= 0.9: ${met ? 'met' : 'MISSED'})`);

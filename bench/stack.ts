@@ -25,6 +25,7 @@ import { down, podman, up } from '../test/e2e/runner/runner.js';
 import { ensureImages } from '../test/e2e/support/images.js';
 import type { Engine } from '../generators/lib/verify/engine.js';
 import { median } from './generation.js';
+import { cpuSecondsReader } from './cgroup-cpu.js';
 import { load, wrkAvailable, type LoadSample } from './load.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -49,6 +50,8 @@ export interface TargetResult {
   p99Ms: number;
   failed: number;
   rounds: number[];
+  /** CPU milliseconds per answered request spent by nginx and by the backend (median of rounds). */
+  cpuMsPerAnswer: { nginx: number; backend: number };
 }
 
 export interface PlacementResult {
@@ -101,12 +104,20 @@ async function place(engine: Engine, containers: { name: string; service: string
   for (const container of containers) await engine.must(['update', '--cpuset-cpus', placement.serviceCpus[container.service]!, container.name]);
 }
 
-function measurePlacement(urls: { nginx: string; backend: string }, placement: Placement): PlacementResult {
+type CpuReaders = Record<'nginx' | 'backend', () => number>;
+type Sample = LoadSample & { cpuMsPerAnswer: { nginx: number; backend: number } };
+
+function measurePlacement(urls: { nginx: string; backend: string }, cpu: CpuReaders, placement: Placement): PlacementResult {
   const targets = PATHS.flatMap((path) => (['nginx', 'backend'] as const).map((via) => ({ path, via, url: `${urls[via]}${path}` })));
-  const run = (url: string, seconds: number): LoadSample => load({ url, host: SERVER_NAME, seconds, connections: CONNECTIONS, maxAnswers: MAX_ANSWERS, cpus: placement.loaderCpus });
+  const run = (url: string, seconds: number): Sample => {
+    const before = { nginx: cpu.nginx(), backend: cpu.backend() };
+    const sample = load({ url, host: SERVER_NAME, seconds, connections: CONNECTIONS, maxAnswers: MAX_ANSWERS, cpus: placement.loaderCpus });
+    const perAnswer = (service: keyof CpuReaders) => Math.round(((cpu[service]() - before[service]) * 1e6) / Math.max(sample.answered, 1)) / 1000;
+    return { ...sample, cpuMsPerAnswer: { nginx: perAnswer('nginx'), backend: perAnswer('backend') } };
+  };
   // Warm-up, not measured: after a move to other CPUs, and for each worker's first requests.
   for (const target of targets) run(target.url, 2);
-  const samples = targets.map(() => [] as LoadSample[]);
+  const samples = targets.map(() => [] as Sample[]);
   for (let round = 0; round < ROUNDS; round++) {
     // Alternate the order, so a drift in the machine's speed falls on both sides alike.
     const order = round % 2 === 0 ? targets.map((_, i) => i) : targets.map((_, i) => targets.length - 1 - i);
@@ -120,6 +131,10 @@ function measurePlacement(urls: { nginx: string; backend: string }, placement: P
     p99Ms: median(samples[index]!.map((s) => s.p99Ms)),
     failed: samples[index]!.reduce((sum, s) => sum + s.failed, 0),
     rounds: samples[index]!.map((s) => Math.round(s.requestsPerSecond)),
+    cpuMsPerAnswer: {
+      nginx: median(samples[index]!.map((s) => s.cpuMsPerAnswer.nginx)),
+      backend: median(samples[index]!.map((s) => s.cpuMsPerAnswer.backend)),
+    },
   }));
   // Per round, through nginx / at the backend: the two loads of a path run back to back in either
   // order, so each pair saw the machine in the same state; the median of the pairs is the ratio.
@@ -169,10 +184,12 @@ export async function benchmarkStack(): Promise<{ placements: PlacementResult[];
       return found;
     };
     const urls = { nginx: `http://${address('nginx')}:${NGINX_HTTP_PORT}`, backend: `http://${address('backend')}:${BACKEND_PORT}` };
+    const pid = async (service: string) => Number((await engine.must(['inspect', '--format', '{{.State.Pid}}', containers.find((c) => c.service === service)!.name])).trim());
+    const cpu: CpuReaders = { nginx: cpuSecondsReader(await pid('nginx')), backend: cpuSecondsReader(await pid('backend')) };
     const results: PlacementResult[] = [];
     for (const placement of placements(allowedCpus())) {
       await place(engine, containers, placement);
-      results.push(measurePlacement(urls, placement));
+      results.push(measurePlacement(urls, cpu, placement));
     }
     return { placements: results, memory: await peakMemory(engine, directory, containers) };
   } finally {
