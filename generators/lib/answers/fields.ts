@@ -40,30 +40,15 @@ export interface Field<V> {
   askedWhen?(resolved: Partial<FlatAnswers>): boolean;
 }
 
-export interface FlatAnswers {
-  projectName: string;
-  dbName: string;
-  dbUser: string;
-  serverName: string;
-  httpPort: number;
-  redis: boolean;
-  restart: RestartPolicy;
-  bindAddress: string;
-  rateLimit: number;
-  tls: TlsMode;
-  tlsCert: string | null;
-  tlsKey: string | null;
-  httpsPort: number;
-  'memory.nginx': MemorySize;
-  'memory.backend': MemorySize;
-  'memory.postgres': MemorySize;
-  'memory.redis': MemorySize;
-  'cpus.nginx': number | null;
-  'cpus.backend': number | null;
-  'cpus.postgres': number | null;
-  'cpus.redis': number | null;
-  routes: Route[];
-}
+/**
+ * Answers keyed as the fields are: the nested budgets flattened to their dotted public keys
+ * ("memory.nginx"), everything else as in Answers.
+ */
+export type FlatAnswers = Omit<Answers, 'memory' | 'cpus'> & {
+  [Service in BudgetedService as `memory.${Service}`]: MemorySize;
+} & {
+  [Service in BudgetedService as `cpus.${Service}`]: number | null;
+};
 export type FieldKey = keyof FlatAnswers;
 
 export const RESTART_POLICIES = ['unless-stopped', 'always', 'on-failure', 'no'] as const;
