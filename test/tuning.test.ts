@@ -1,6 +1,10 @@
 /** Memory budgets turned into server settings that stay inside the budget. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gunicornWorkers, nginxSettings, postgresSettings, redisSettings } from '../generators/lib/stack/tuning.js';
+import { GUNICORN_THREADS, gunicornWorkers, nginxSettings, postgresSettings, redisSettings } from '../generators/lib/stack/tuning.js';
+import { EXAMPLE_ANSWERS_JSON, generate } from './support/generate.js';
+import { readCompose } from './support/stack-files.js';
 
 const MiB = 1024 ** 2;
 const mb = (text: string) => Number.parseInt(text, 10);
@@ -44,5 +48,20 @@ describe('nginxSettings', () => {
     expect(nginxSettings(16 * MiB)).toEqual({ workerProcesses: 1, workerConnections: 512, upstreamKeepalive: 16 });
     expect(nginxSettings(64 * MiB)).toEqual({ workerProcesses: 2, workerConnections: 2048, upstreamKeepalive: 32 });
     expect(nginxSettings(1024 * MiB).workerProcesses).toBe(4);
+  });
+});
+
+describe('the generated backend runs gunicorn as tuned', () => {
+  it('with WEB_CONCURRENCY from the budget, threaded workers and no access log of its own', async () => {
+    const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
+    expect(readCompose(directory).services['backend']!.environment?.['WEB_CONCURRENCY']).toBe(String(gunicornWorkers(512 * MiB)));
+    // Exec form: the CMD line must be a JSON array for Docker to run it without a shell.
+    const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(join(directory, 'backend/Dockerfile'), 'utf8'))?.[1];
+    const argv = JSON.parse(cmd ?? 'null') as string[];
+    const option = (name: string) => argv[argv.indexOf(name) + 1];
+    expect(argv[0]).toBe('gunicorn');
+    expect(option('--worker-class')).toBe('gthread');
+    expect(option('--threads')).toBe(String(GUNICORN_THREADS));
+    expect(argv).not.toContain('--access-logfile');
   });
 });
