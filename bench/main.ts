@@ -7,9 +7,10 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { installPackedPackage } from '../test/support/packed.js';
 import { benchmarkGeneration, peakRssMiB, type Measurement } from './generation.js';
+import { positiveIntegerSetting } from './settings.js';
 import { benchmarkStack, CONNECTIONS, LOAD_SECONDS, ROUNDS } from './stack.js';
 
-const runs = Number(process.env['BENCH_RUNS'] ?? 7);
+const runs = positiveIntegerSetting('BENCH_RUNS', 7);
 const NOBODY = { uid: 65534, gid: 65534 };
 
 function yoRunner() {

@@ -27,14 +27,15 @@ import type { Engine } from '../generators/lib/verify/engine.js';
 import { median } from './generation.js';
 import { cpuSecondsReader } from './cgroup-cpu.js';
 import { load, wrkAvailable, type LoadSample } from './load.js';
+import { positiveIntegerSetting } from './settings.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const PROJECT = 'bench-shop';
 const SERVER_NAME = 'shop.localhost';
 /** Published instead of the example's 8080, which is often taken; the loads go to container addresses. */
 const HTTP_PORT = 18_480;
-export const LOAD_SECONDS = Number(process.env['BENCH_LOAD_SECONDS'] ?? 4);
-export const ROUNDS = Number(process.env['BENCH_STACK_ROUNDS'] ?? 9);
+export const LOAD_SECONDS = positiveIntegerSetting('BENCH_LOAD_SECONDS', 4);
+export const ROUNDS = positiveIntegerSetting('BENCH_STACK_ROUNDS', 9);
 /** Twice the example backend's concurrency (4 workers x 2 threads): saturated through either path. */
 export const CONNECTIONS = 16;
 /** Per load: more than a round answers here (about 11,000 in 4 s), so time is the usual bound. */
