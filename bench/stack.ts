@@ -1,8 +1,9 @@
 /**
  * Running-stack benchmarks: the example stack booted in podman by the end-to-end runner, loaded
- * with wrk through nginx and at the backend directly (both at their addresses on the stack's own
- * network, inside 198.18.0.0/15, so the two paths differ only by nginx), then each container's
- * peak memory read from its cgroup and set against the limit in the generated compose.yaml.
+ * with wrk through nginx, through a bare proxy_pass nginx (the control, bare-proxy.ts) and at the
+ * backend directly (all at their addresses on the stack's own network, inside 198.18.0.0/15, so
+ * the paths differ only by the proxy), then each container's peak memory read from its cgroup and
+ * set against the limit in the generated compose.yaml.
  *
  * Targets are measured in rounds of alternating order (A B C D, D C B A, ...), so the two loads of
  * a path always run back to back; the ratio is the median of the per-round ratios, so a slow
@@ -20,8 +21,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMemorySize } from '../generators/lib/answers/memory-size.js';
 import { BACKEND_HEALTH_PATH, BACKEND_PORT, NGINX_HTTP_PORT } from '../generators/lib/stack/model.js';
-import { planStack } from '../test/e2e/runner/compose.js';
+import { planStack, type StackPlan } from '../test/e2e/runner/compose.js';
 import { down, podman, up } from '../test/e2e/runner/runner.js';
+import { BARE_PROXY_SERVICE, startBareProxy } from './bare-proxy.js';
 import { ensureImages } from '../test/e2e/support/images.js';
 import type { Engine } from '../generators/lib/verify/engine.js';
 import { median } from './generation.js';
@@ -43,24 +45,38 @@ const MAX_ANSWERS = 200_000;
 /** The backend's health view (a database and a Redis round trip) and a route of the example answers. */
 const PATHS = [BACKEND_HEALTH_PATH, '/api/items'] as const;
 
+/** The generated nginx, the control nginx that only proxies, the backend directly. */
+const VIAS = ['nginx', 'bare-nginx', 'backend'] as const;
+type Via = (typeof VIAS)[number];
+const VIA_LABELS: Record<Via, string> = { nginx: 'through nginx', 'bare-nginx': 'through bare nginx', backend: 'at the backend' };
+
 export interface TargetResult {
   target: string;
   path: string;
-  via: 'nginx' | 'backend';
+  via: Via;
   requestsPerSecond: number;
   p99Ms: number;
   failed: number;
   rounds: number[];
-  /** CPU milliseconds per answered request spent by nginx and by the backend (median of rounds). */
-  cpuMsPerAnswer: { nginx: number; backend: number };
+  /** CPU milliseconds per answered request spent by the proxy loaded (if any) and by the backend (median of rounds). */
+  cpuMsPerAnswer: { proxy: number; backend: number };
+}
+
+/** Medians of the per-round ratios of one path's throughputs. */
+export interface PathRatios {
+  /** The target: generated nginx / backend. */
+  nginx: number;
+  /** The hop alone: bare nginx / backend. */
+  bare: number;
+  /** The generated configuration on top of the hop: generated nginx / bare nginx. */
+  configuration: number;
 }
 
 export interface PlacementResult {
   name: 'tiered' | 'shared';
   description: string;
   targets: TargetResult[];
-  /** Through nginx / at the backend, per path: the median of the per-round ratios. */
-  ratios: Record<string, number>;
+  ratios: Record<string, PathRatios>;
 }
 
 export interface MemoryResult {
@@ -88,15 +104,15 @@ function allowedCpus(): number[] {
 
 function placements(cpus: number[]): Placement[] {
   const all = cpus.join(',');
-  const shared: Placement = { name: 'shared', description: `load generator and every service on CPUs ${all}`, loaderCpus: all, serviceCpus: { nginx: all, backend: all, postgres: all, redis: all } };
+  const shared: Placement = { name: 'shared', description: `load generator and every service on CPUs ${all}`, loaderCpus: all, serviceCpus: { nginx: all, [BARE_PROXY_SERVICE]: all, backend: all, postgres: all, redis: all } };
   if (cpus.length < 2) return [shared];
   const front = String(cpus[0]);
   const rest = cpus.slice(1).join(',');
   const tiered: Placement = {
     name: 'tiered',
-    description: `load generator and nginx on CPU ${front}; backend, postgres and redis on CPU${cpus.length === 2 ? '' : 's'} ${rest}`,
+    description: `load generator and both nginx on CPU ${front}; backend, postgres and redis on CPU${cpus.length === 2 ? '' : 's'} ${rest}`,
     loaderCpus: front,
-    serviceCpus: { nginx: front, backend: rest, postgres: rest, redis: rest },
+    serviceCpus: { nginx: front, [BARE_PROXY_SERVICE]: front, backend: rest, postgres: rest, redis: rest },
   };
   return [tiered, shared];
 }
@@ -105,27 +121,29 @@ async function place(engine: Engine, containers: { name: string; service: string
   for (const container of containers) await engine.must(['update', '--cpuset-cpus', placement.serviceCpus[container.service]!, container.name]);
 }
 
-type CpuReaders = Record<'nginx' | 'backend', () => number>;
-type Sample = LoadSample & { cpuMsPerAnswer: { nginx: number; backend: number } };
+/** CPU seconds used so far, per container (by service). */
+type CpuReaders = Record<Via, () => number>;
+type Sample = LoadSample & { cpuMsPerAnswer: TargetResult['cpuMsPerAnswer'] };
 
-function measurePlacement(urls: { nginx: string; backend: string }, cpu: CpuReaders, placement: Placement): PlacementResult {
-  const targets = PATHS.flatMap((path) => (['nginx', 'backend'] as const).map((via) => ({ path, via, url: `${urls[via]}${path}` })));
-  const run = (url: string, seconds: number): Sample => {
-    const before = { nginx: cpu.nginx(), backend: cpu.backend() };
-    const sample = load({ url, host: SERVER_NAME, seconds, connections: CONNECTIONS, maxAnswers: MAX_ANSWERS, cpus: placement.loaderCpus });
-    const perAnswer = (service: keyof CpuReaders) => Math.round(((cpu[service]() - before[service]) * 1e6) / Math.max(sample.answered, 1)) / 1000;
-    return { ...sample, cpuMsPerAnswer: { nginx: perAnswer('nginx'), backend: perAnswer('backend') } };
+function measurePlacement(urls: Record<Via, string>, cpu: CpuReaders, placement: Placement): PlacementResult {
+  const targets = PATHS.flatMap((path) => VIAS.map((via) => ({ path, via, url: `${urls[via]}${path}` })));
+  const run = (target: (typeof targets)[number], seconds: number): Sample => {
+    const proxy = target.via === 'backend' ? undefined : cpu[target.via];
+    const before = { proxy: proxy?.() ?? 0, backend: cpu.backend() };
+    const sample = load({ url: target.url, host: SERVER_NAME, seconds, connections: CONNECTIONS, maxAnswers: MAX_ANSWERS, cpus: placement.loaderCpus });
+    const perAnswer = (cpuSeconds: number) => Math.round((cpuSeconds * 1e6) / Math.max(sample.answered, 1)) / 1000;
+    return { ...sample, cpuMsPerAnswer: { proxy: perAnswer((proxy?.() ?? 0) - before.proxy), backend: perAnswer(cpu.backend() - before.backend) } };
   };
   // Warm-up, not measured: after a move to other CPUs, and for each worker's first requests.
-  for (const target of targets) run(target.url, 2);
+  for (const target of targets) run(target, 2);
   const samples = targets.map(() => [] as Sample[]);
   for (let round = 0; round < ROUNDS; round++) {
     // Alternate the order, so a drift in the machine's speed falls on both sides alike.
     const order = round % 2 === 0 ? targets.map((_, i) => i) : targets.map((_, i) => targets.length - 1 - i);
-    for (const index of order) samples[index]!.push(run(targets[index]!.url, LOAD_SECONDS));
+    for (const index of order) samples[index]!.push(run(targets[index]!, LOAD_SECONDS));
   }
   const results: TargetResult[] = targets.map((target, index) => ({
-    target: `${target.path} ${target.via === 'nginx' ? 'through nginx' : 'at the backend'}`,
+    target: `${target.path} ${VIA_LABELS[target.via]}`,
     path: target.path,
     via: target.via,
     requestsPerSecond: Math.round(median(samples[index]!.map((s) => s.requestsPerSecond))),
@@ -133,24 +151,25 @@ function measurePlacement(urls: { nginx: string; backend: string }, cpu: CpuRead
     failed: samples[index]!.reduce((sum, s) => sum + s.failed, 0),
     rounds: samples[index]!.map((s) => Math.round(s.requestsPerSecond)),
     cpuMsPerAnswer: {
-      nginx: median(samples[index]!.map((s) => s.cpuMsPerAnswer.nginx)),
+      proxy: median(samples[index]!.map((s) => s.cpuMsPerAnswer.proxy)),
       backend: median(samples[index]!.map((s) => s.cpuMsPerAnswer.backend)),
     },
   }));
-  // Per round, through nginx / at the backend: the two loads of a path run back to back in either
-  // order, so each pair saw the machine in the same state; the median of the pairs is the ratio.
-  const rounds = (path: string, via: string) => results.find((r) => r.path === path && r.via === via)!.rounds;
+  // Per round: the loads of a path run back to back in either order, so each pair saw the machine
+  // in the same state; the median of the pairs' ratios is the ratio.
+  const rounds = (path: string, via: Via) => results.find((r) => r.path === path && r.via === via)!.rounds;
+  const ratio = (path: string, over: Via, under: Via) => {
+    const base = rounds(path, under);
+    return Math.round(median(rounds(path, over).map((rps, round) => rps / base[round]!)) * 100) / 100;
+  };
   const ratios = Object.fromEntries(
-    PATHS.map((path) => {
-      const backend = rounds(path, 'backend');
-      return [path, Math.round(median(rounds(path, 'nginx').map((rps, round) => rps / backend[round]!)) * 100) / 100];
-    }),
+    PATHS.map((path) => [path, { nginx: ratio(path, 'nginx', 'backend'), bare: ratio(path, 'bare-nginx', 'backend'), configuration: ratio(path, 'nginx', 'bare-nginx') }]),
   );
   return { name: placement.name, description: placement.description, targets: results, ratios };
 }
 
-async function peakMemory(engine: Engine, directory: string, containers: { name: string; service: string }[]): Promise<MemoryResult[]> {
-  const limits = new Map(planStack(directory).services.map((service) => [service.name, service.memory]));
+async function peakMemory(engine: Engine, plan: StackPlan, containers: { name: string; service: string }[]): Promise<MemoryResult[]> {
+  const limits = new Map(plan.services.map((service) => [service.name, service.memory]));
   const memory: MemoryResult[] = [];
   for (const container of containers) {
     // cgroup v1 keeps the peak since the container started; v2 calls it memory.peak.
@@ -178,21 +197,28 @@ export async function benchmarkStack(): Promise<{ placements: PlacementResult[];
   await up(directory);
   try {
     const engine = podman();
+    const plan = planStack(directory);
+    await startBareProxy(engine, plan, readFileSync(join(directory, 'nginx/nginx.conf'), 'utf8'), SERVER_NAME);
     const containers = await engine.containers(PROJECT);
     const address = (service: string) => {
       const found = containers.find((container) => container.service === service)?.addresses[`${PROJECT}_frontend-network`];
       if (!found || !/^198\.1[89]\.\d+\.\d+$/.test(found)) throw new Error(`${service} address ${found} is outside the engine's 198.18.0.0/15`);
       return found;
     };
-    const urls = { nginx: `http://${address('nginx')}:${NGINX_HTTP_PORT}`, backend: `http://${address('backend')}:${BACKEND_PORT}` };
+    const urls: Record<Via, string> = {
+      nginx: `http://${address('nginx')}:${NGINX_HTTP_PORT}`,
+      'bare-nginx': `http://${address(BARE_PROXY_SERVICE)}:${NGINX_HTTP_PORT}`,
+      backend: `http://${address('backend')}:${BACKEND_PORT}`,
+    };
     const pid = async (service: string) => Number((await engine.must(['inspect', '--format', '{{.State.Pid}}', containers.find((c) => c.service === service)!.name])).trim());
-    const cpu: CpuReaders = { nginx: cpuSecondsReader(await pid('nginx')), backend: cpuSecondsReader(await pid('backend')) };
+    const cpu: CpuReaders = { nginx: cpuSecondsReader(await pid('nginx')), 'bare-nginx': cpuSecondsReader(await pid(BARE_PROXY_SERVICE)), backend: cpuSecondsReader(await pid('backend')) };
     const results: PlacementResult[] = [];
     for (const placement of placements(allowedCpus())) {
       await place(engine, containers, placement);
       results.push(measurePlacement(urls, cpu, placement));
     }
-    return { placements: results, memory: await peakMemory(engine, directory, containers) };
+    const stackContainers = containers.filter((container) => plan.services.some((service) => service.name === container.service));
+    return { placements: results, memory: await peakMemory(engine, plan, stackContainers) };
   } finally {
     await down(directory, { volumes: true });
   }
