@@ -11,7 +11,8 @@ import type { CheckResult } from '../../generators/lib/verify/checks.js';
 import { formatReport } from '../../generators/lib/verify/report.js';
 import { runVerify } from '../../generators/lib/verify/command.js';
 import { planStack } from './runner/compose.js';
-import { down, downAll, podman, podmanEnv, recreate, up } from './runner/runner.js';
+import { BACKEND_HEALTH_PATH, BACKEND_PORT } from '../../generators/lib/stack/model.js';
+import { containerName, down, downAll, podman, podmanEnv, recreate, up } from './runner/runner.js';
 import { ensureImages } from './support/images.js';
 import { breakages, missedFailures, withBreakage } from './support/self-test.js';
 import { enginePrerequisite, EXAMPLE_ANSWERS, expectAllPassed, generateStack, removeTemporaryDirectories, stackDirectory, verifyStack } from './support/stacks.js';
@@ -130,6 +131,29 @@ async function verifyCommandPasses(directory: string): Promise<void> {
   }
 }
 
+/**
+ * `count` health checks inside the backend container, then its sockets to Redis by TCP state (from
+ * the container's own /proc/net/tcp; 18EB is port 6379, 01 ESTABLISHED, 06 TIME_WAIT).
+ */
+async function redisSocketsAfterHealthChecks(directory: string, count: number): Promise<{ statuses: number[]; timeWait: number; established: number }> {
+  const plan = planStack(directory);
+  const probe = `
+import json, urllib.error, urllib.request
+def check():
+    try:
+        return urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:${BACKEND_PORT}${BACKEND_HEALTH_PATH}", headers={"Host": "shop.localhost"}), timeout=5).status
+    except urllib.error.HTTPError as error:
+        return error.code
+statuses = sorted({check() for _ in range(${count})})
+with open("/proc/net/tcp") as table:
+    redis = [row.split() for row in table.readlines()[1:] if row.split()[2].endswith(":18EB")]
+print(json.dumps({"statuses": statuses, "timeWait": sum(row[3] == "06" for row in redis), "established": sum(row[3] == "01" for row in redis)}))
+`;
+  const result = await podman().exec(containerName(plan.project, 'backend'), ['python', '-c', probe]);
+  if (result.code !== 0) throw new Error(`health checks in the backend failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as { statuses: number[]; timeWait: number; established: number };
+}
+
 /** `count` simultaneous GETs of `path` through nginx on loopback, with the stack's host name. */
 function burst(stack: Stack, path: string, count: number): Promise<number[]> {
   const port = Number(stack.args[stack.args.indexOf('--http-port') + 1]);
@@ -195,7 +219,15 @@ describe.runIf(enabled)('e2e: generated stacks in podman', () => {
     await timed(stack, 'keys took effect', () => keysTookEffect(stack.directory));
     expectAllPassed(await timed(stack, 'checks 1-5', () => verifyStack(stack.directory, ['health', 'routing', 'isolation', 'auth', 'secrets'])));
     await timed(stack, 'verify command (1,2)', () => verifyCommandPasses(stack.directory));
+    // The health view reuses its Redis connections: a connection per check would leave 60 sockets
+    // in TIME_WAIT, and a flood of checks would use up the backend's ephemeral ports.
+    const sockets = await timed(stack, 'health checks (Redis)', () => redisSocketsAfterHealthChecks(stack.directory, 60));
+    expect(sockets.statuses).toEqual([200]);
+    expect(sockets.timeWait, JSON.stringify(sockets)).toBeLessThan(5);
+    expect(sockets.established, JSON.stringify(sockets)).toBeGreaterThan(0);
     expectAllPassed(await timed(stack, 'check 6 (persistence)', () => verifyStack(stack.directory, ['persistence'])));
+    // After Redis was recreated (check 6), the pooled connections are stale: the first check reconnects.
+    expect((await redisSocketsAfterHealthChecks(stack.directory, 1)).statuses).toEqual([200]);
     // Last, as it exhausts this client's allowance: a burst beyond rateLimit * 2 gets 429s from nginx.
     const statuses = await timed(stack, 'burst (rate limit)', () => burst(stack, '/api/items', 90));
     expect(statuses.filter((status) => status === 429).length, statuses.join(' ')).toBeGreaterThan(0);
