@@ -45,10 +45,13 @@ const MAX_ANSWERS = 200_000;
 /** The backend's health view (a database and a Redis round trip) and a route of the example answers. */
 const PATHS = [BACKEND_HEALTH_PATH, '/api/items'] as const;
 
-/** The generated nginx, the control nginx that only proxies, the backend directly. */
-const VIAS = ['nginx', 'bare-nginx', 'backend'] as const;
+/**
+ * What a path is loaded through, each the container of that service name: the generated nginx,
+ * the control nginx that only proxies, the backend directly.
+ */
+const VIAS = ['nginx', BARE_PROXY_SERVICE, 'backend'] as const;
 type Via = (typeof VIAS)[number];
-const VIA_LABELS: Record<Via, string> = { nginx: 'through nginx', 'bare-nginx': 'through bare nginx', backend: 'at the backend' };
+const VIA_LABELS: Record<Via, string> = { nginx: 'through nginx', [BARE_PROXY_SERVICE]: 'through bare nginx', backend: 'at the backend' };
 
 export interface TargetResult {
   target: string;
@@ -163,7 +166,7 @@ function measurePlacement(urls: Record<Via, string>, cpu: CpuReaders, placement:
     return Math.round(median(rounds(path, over).map((rps, round) => rps / base[round]!)) * 100) / 100;
   };
   const ratios = Object.fromEntries(
-    PATHS.map((path) => [path, { nginx: ratio(path, 'nginx', 'backend'), bare: ratio(path, 'bare-nginx', 'backend'), configuration: ratio(path, 'nginx', 'bare-nginx') }]),
+    PATHS.map((path) => [path, { nginx: ratio(path, 'nginx', 'backend'), bare: ratio(path, BARE_PROXY_SERVICE, 'backend'), configuration: ratio(path, 'nginx', BARE_PROXY_SERVICE) }]),
   );
   return { name: placement.name, description: placement.description, targets: results, ratios };
 }
@@ -205,13 +208,10 @@ export async function benchmarkStack(): Promise<{ placements: PlacementResult[];
       if (!found || !/^198\.1[89]\.\d+\.\d+$/.test(found)) throw new Error(`${service} address ${found} is outside the engine's 198.18.0.0/15`);
       return found;
     };
-    const urls: Record<Via, string> = {
-      nginx: `http://${address('nginx')}:${NGINX_HTTP_PORT}`,
-      'bare-nginx': `http://${address(BARE_PROXY_SERVICE)}:${NGINX_HTTP_PORT}`,
-      backend: `http://${address('backend')}:${BACKEND_PORT}`,
-    };
+    const port = (via: Via) => (via === 'backend' ? BACKEND_PORT : NGINX_HTTP_PORT);
+    const urls = Object.fromEntries(VIAS.map((via) => [via, `http://${address(via)}:${port(via)}`])) as Record<Via, string>;
     const pid = async (service: string) => Number((await engine.must(['inspect', '--format', '{{.State.Pid}}', containers.find((c) => c.service === service)!.name])).trim());
-    const cpu: CpuReaders = { nginx: cpuSecondsReader(await pid('nginx')), 'bare-nginx': cpuSecondsReader(await pid(BARE_PROXY_SERVICE)), backend: cpuSecondsReader(await pid('backend')) };
+    const cpu = Object.fromEntries(await Promise.all(VIAS.map(async (via) => [via, cpuSecondsReader(await pid(via))] as const))) as CpuReaders;
     const results: PlacementResult[] = [];
     for (const placement of placements(allowedCpus())) {
       await place(engine, containers, placement);
