@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { ContainerInfo, Engine } from './engine.js';
 import { httpGet, httpGetPaced, type Endpoint, type HttpAnswer } from './http.js';
-import { secretNeedles, type ExpectedStack } from './stack.js';
+import { NGINX_CONTAINER_HTTP_PORT, NGINX_CONTAINER_HTTPS_PORT, secretNeedles, type ExpectedStack } from './stack.js';
 
 export type CheckGroup = 'health' | 'routing' | 'isolation' | 'auth' | 'secrets' | 'persistence';
 export const CHECK_GROUPS: readonly CheckGroup[] = ['health', 'routing', 'isolation', 'auth', 'secrets', 'persistence'];
@@ -226,6 +226,7 @@ async function checkIsolation(options: VerifyOptions, add: Add): Promise<void> {
   const nginx = running(containers, 'nginx');
   const stores = dataStores(expected);
   if (stores.length === 0) add('the stack has data stores', false, 'no postgres or redis service in compose.yaml');
+  const outsideTargets = await outsideAddresses(engine, expected, containers);
   const rows = await Promise.all(stores.map(async (store) => {
     const out: Parameters<Add>[] = [];
     const container = running(containers, store);
@@ -261,16 +262,41 @@ async function checkIsolation(options: VerifyOptions, add: Add): Promise<void> {
       }
       out.push([`control: backend connects to ${store}:${port}`, control.stdout.includes('CONNECTED'), control.stdout.trim() || control.stderr.trim().split('\n').at(-1) || '']);
     }
-    const routes = await engine.exec(container.id, ['cat', '/proc/net/route', '/proc/net/ipv6_route']);
-    const ipv4Default = routes.stdout.split('\n').slice(1).some((line) => line.split(/\s+/)[1] === '00000000');
-    const ipv6Default = routes.stdout.split('\n').some((line) => {
-      const fields = line.trim().split(/\s+/);
-      return fields.length >= 10 && /^0{32}$/.test(fields[0] ?? '') && fields[1] === '00' && fields[9] !== 'lo';
-    });
-    out.push([`${store} has no default route (internal network)`, routes.stdout.includes('Iface') && !ipv4Default && !ipv6Default, ipv4Default || ipv6Default ? 'default route present' : 'only on-link routes']);
+    out.push(await cannotConnectOut(engine, container, store, port, outsideTargets));
     return out;
   }));
   for (const row of rows.flat()) add(...row);
+}
+
+/**
+ * What a data store must not reach, whatever its route table says (podman gives an internal
+ * network no default route; Docker gives one and drops the traffic): the host's address on every
+ * network of the stack (its gateways) at nginx's published ports, and nginx itself at its ports.
+ */
+async function outsideAddresses(engine: Engine, expected: ExpectedStack, containers: Map<string, ContainerInfo>): Promise<string[]> {
+  const networks = [...new Set([...containers.values()].flatMap((container) => Object.keys(container.addresses)))];
+  const gateways = [...new Set(Object.values(await engine.gateways(networks)).flat())];
+  const published = [expected.httpPort, ...(expected.https ? [expected.https.port] : [])];
+  const nginxPorts = [NGINX_CONTAINER_HTTP_PORT, ...(expected.https ? [NGINX_CONTAINER_HTTPS_PORT] : [])];
+  const nginxAddresses = Object.values(containers.get('nginx')?.addresses ?? {});
+  return [...gateways.flatMap((address) => published.map((port) => `${address}:${port}`)), ...nginxAddresses.flatMap((address) => nginxPorts.map((port) => `${address}:${port}`))];
+}
+
+/** One exec: every target in parallel (3 s each), and the store's own port as the control that the probe works. */
+const CONNECT_PROBE = `for t in "$@"; do
+  ( if timeout 3 bash -c 'exec 3<>"/dev/tcp/\${0%:*}/\${0##*:}"' "$t" 2>/dev/null; then echo "CONNECTED $t"; else echo "closed $t $?"; fi ) &
+done; wait`;
+
+async function cannotConnectOut(engine: Engine, container: ContainerInfo, store: string, port: number, targets: string[]): Promise<Parameters<Add>> {
+  const name = `${store} cannot connect outside its internal network`;
+  const own = Object.values(container.addresses)[0];
+  if (!own || targets.length === 0) return [name, false, own ? 'no outside address to try (no network gateways or nginx address found)' : `${store} has no container address`];
+  const control = `${own}:${port}`;
+  const probe = await engine.exec(container.id, ['bash', '-c', CONNECT_PROBE, 'probe', control, ...targets], { timeoutMs: 30_000 });
+  const connected = new Set(probe.stdout.split('\n').filter((line) => line.startsWith('CONNECTED ')).map((line) => line.slice('CONNECTED '.length).trim()));
+  if (!connected.has(control)) return [name, false, `control: ${store} could not connect to itself at ${control} (probe tools timeout, bash missing?) ${probe.stderr.trim().slice(0, 80)}`];
+  const reached = targets.filter((target) => connected.has(target));
+  return [name, reached.length === 0, reached.length ? `connected to ${reached.join(', ')}` : `${targets.length} host and nginx addresses tried (${targets.slice(0, 3).join(', ')}${targets.length > 3 ? ', ...' : ''})`];
 }
 
 // 4. Authentication ------------------------------------------------------------------------------

@@ -5,7 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { runChecks, type CheckGroup, CHECK_GROUPS } from './checks.js';
-import { detectEngine, Engine, runProcess, type EngineName } from './engine.js';
+import { detectComposeClient, mustCompose, type ComposeClient } from './compose-client.js';
+import { detectEngine, Engine, type EngineName } from './engine.js';
 import { formatReport } from './report.js';
 import { readExpectedStack } from './stack.js';
 
@@ -15,7 +16,7 @@ Checks the running stack of the repository in the current directory (found by th
 Compose labels of the project named in compose.yaml):
   1 health       every service healthy by its own healthcheck; depends_on order held
   2 routing      nginx on the published port (loopback): /health/, routes, 404s, 444, headers
-  3 isolation    nginx cannot resolve or reach the data stores; they have no default route
+  3 isolation    nginx cannot resolve or reach the data stores; they cannot reach the host or nginx
   4 auth         Postgres and Redis accept the generated secrets and refuse wrong or none
   5 secrets      each service sees only its secrets; none in argv, environment or compose.yaml
   6 persistence  (--persistence only: RESTARTS the data stores) data survives recreation
@@ -63,33 +64,32 @@ export async function runVerify(argv: string[], cwd: string): Promise<number> {
     return 2;
   }
   const engine = new Engine(engineName as EngineName);
+  const persistence = values.persistence === true && (groups === undefined || groups.includes('persistence'));
+  // Check 6 recreates services the way their owner runs the stack: through the Compose client.
+  const client = persistence ? await detectComposeClient(engine.name, engine.env) : undefined;
   const results = await runChecks({
     engine,
     expected,
     groups,
     persistence: values.persistence === true,
-    recreate: composeRecreate(engine, cwd, expected.project),
+    recreate: client ? (service) => recreateService(engine, client, cwd, expected.project, service) : undefined,
   });
-  process.stdout.write(`secure-stack verify: project ${expected.project} on ${engine.name}\n${formatReport(results)}\n`);
+  const via = persistence ? `; recreating through ${client ? `${client.name} ${client.version}` : 'no Compose client (none of docker compose, docker-compose, podman-compose answered)'}` : '';
+  process.stdout.write(`secure-stack verify: project ${expected.project} on ${engine.name}${via}\n${formatReport(results)}\n`);
   return results.every((result) => result.ok) ? 0 : 1;
 }
 
 /**
- * Recreates one service the way its owner runs the stack: `docker compose up --no-deps
- * --force-recreate` (or podman-compose's), then waits until the engine reports it healthy.
+ * Recreates one service keeping its volumes (`up -d --no-deps --force-recreate`), then waits until
+ * the engine reports it healthy.
  */
-function composeRecreate(engine: Engine, cwd: string, project: string): (service: string) => Promise<void> {
-  return async (service) => {
-    const [command, prefix] = engine.name === 'docker' ? ['docker', ['compose']] : ['podman-compose', []];
-    const args = [...prefix, '--project-directory', cwd, '-p', project, 'up', '-d', '--no-deps', '--force-recreate', service];
-    const result = await runProcess(command, args, { cwd, env: engine.env, timeoutMs: 300_000 });
-    if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.code}): ${result.stderr.trim().slice(-300)}`);
-    const deadline = Date.now() + 180_000;
-    for (;;) {
-      const container = (await engine.containers(project)).find((candidate) => candidate.service === service && candidate.running);
-      if (container?.health === 'healthy') return;
-      if (Date.now() > deadline) throw new Error(`${service} did not become healthy within 180 s of being recreated`);
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-    }
-  };
+export async function recreateService(engine: Engine, client: ComposeClient, directory: string, project: string, service: string, healthDeadlineMs = 180_000): Promise<void> {
+  await mustCompose(client, directory, project, ['up', '-d', '--no-deps', '--force-recreate', service], 300_000);
+  const deadline = Date.now() + healthDeadlineMs;
+  for (;;) {
+    const container = (await engine.containers(project)).find((candidate) => candidate.service === service && candidate.running);
+    if (container?.health === 'healthy') return;
+    if (Date.now() > deadline) throw new Error(`${service} did not become healthy within ${Math.round(healthDeadlineMs / 1000)} s of being recreated`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
 }

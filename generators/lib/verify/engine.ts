@@ -83,6 +83,19 @@ export class Engine {
     return (await this.inspect(ids)).filter((container) => container.service !== '');
   }
 
+  /** The IPv4 gateways (the host's own addresses on them) of the named networks. */
+  async gateways(networks: string[]): Promise<Record<string, string[]>> {
+    if (networks.length === 0) return {};
+    const raw = JSON.parse(await this.must(['network', 'inspect', ...networks])) as RawNetwork[];
+    const gateways: Record<string, string[]> = {};
+    for (const network of raw) {
+      // docker: IPAM.Config[].Gateway; podman 4: subnets[].gateway
+      const entries = [...(network.IPAM?.Config ?? []).map((config) => config.Gateway), ...(network.subnets ?? []).map((subnet) => subnet.gateway)];
+      gateways[network.Name ?? network.name ?? ''] = entries.filter((address): address is string => typeof address === 'string' && /^\d+\.\d+\.\d+\.\d+$/.test(address));
+    }
+    return gateways;
+  }
+
   async inspect(ids: string[]): Promise<ContainerInfo[]> {
     const raw = JSON.parse(await this.must(['inspect', '--type', 'container', ...ids])) as RawInspect[];
     return raw.map(toContainerInfo);
@@ -96,6 +109,13 @@ interface RawInspect {
   State: { Running: boolean; StartedAt: string; Health?: RawHealth; Healthcheck?: RawHealth };
   Config: { Labels?: Record<string, string> | null; User?: string; Env?: string[] | null };
   NetworkSettings: { Networks?: Record<string, { IPAddress?: string }> | null };
+}
+
+interface RawNetwork {
+  Name?: string;
+  name?: string;
+  IPAM?: { Config?: { Gateway?: string }[] | null };
+  subnets?: { gateway?: string }[] | null;
 }
 
 interface RawHealth {

@@ -37,8 +37,8 @@ export interface ExpectedStack {
 }
 
 const GENERATOR_KEY = 'generator-secure-stack';
-const NGINX_CONTAINER_HTTP_PORT = 8080;
-const NGINX_CONTAINER_HTTPS_PORT = 8443;
+export const NGINX_CONTAINER_HTTP_PORT = 8080;
+export const NGINX_CONTAINER_HTTPS_PORT = 8443;
 
 type Json = Record<string, unknown>;
 

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { CheckGroup, CheckResult } from '../../../generators/lib/verify/checks.js';
-import { recreate } from '../runner/runner.js';
+import type { StackDriver } from './driver.js';
 
 type Compose = { services: Record<string, Record<string, unknown>> };
 
@@ -68,6 +68,7 @@ export function breakages(typoRoute: string): Breakage[] {
         { group: 'isolation', name: 'postgres joins internal networks only' },
         { group: 'isolation', name: 'nginx cannot resolve postgres' },
         { group: 'isolation', name: 'nginx cannot connect to postgres' },
+        { group: 'isolation', name: 'postgres cannot connect outside its internal network' },
       ],
       deadlineMs: 60_000,
     },
@@ -105,15 +106,15 @@ export function breakages(typoRoute: string): Breakage[] {
 }
 
 /** Applies one breakage, runs the checks, restores the files and the services. */
-export async function withBreakage(directory: string, breakage: Breakage, check: (groups: CheckGroup[]) => Promise<CheckResult[]>): Promise<CheckResult[]> {
+export async function withBreakage(driver: StackDriver, directory: string, breakage: Breakage, check: (groups: CheckGroup[]) => Promise<CheckResult[]>): Promise<CheckResult[]> {
   const files = ['compose.yaml', 'nginx/nginx.conf'].map((file) => [join(directory, file), readFileSync(join(directory, file))] as const);
   const services = breakage.apply(directory);
   try {
-    for (const name of services) await recreate(directory, name, { tolerateUnhealthy: true, healthDeadlineMs: breakage.deadlineMs });
+    for (const name of services) await driver.recreate(directory, name, { tolerateUnhealthy: true, healthDeadlineMs: breakage.deadlineMs });
     return await check(breakage.groups);
   } finally {
     for (const [path, content] of files) writeFileSync(path, content);
-    for (const name of services) await recreate(directory, name);
+    for (const name of services) await driver.recreate(directory, name);
   }
 }
 
