@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs as oracles: nginx (nginx -t), Django 3.2 and
-# the backend's client libraries (manage.py check --deploy), and the podman engine that boots the
-# generated stacks, plus wrk for `npm run bench`. Idempotent; uses sudo when not root.
+# the backend's client libraries (manage.py check --deploy), and the two container engines that
+# boot the generated stacks (Docker Engine with docker-compose, and podman), plus wrk for
+# `npm run bench`. Idempotent; uses sudo when not root. Starts nothing: the tests start their own
+# dockerd in private paths (test/e2e/engine/dockerd.sh) and stop it when they end.
 set -euo pipefail
 
 packages=(
@@ -12,7 +14,9 @@ packages=(
   util-linux             # unshare (nginx -t with a private /etc/hosts), flock (one image build at a time)
   git                    # git check-ignore on the generated .gitignore
   tmux                   # the prompts, answered in a real terminal
-  # The end-to-end tests boot generated stacks in rootful podman (test/e2e/engine/README.md):
+  # The end-to-end tests boot generated stacks on Docker Engine with docker-compose, and one in
+  # rootful podman (test/e2e/engine/README.md):
+  docker.io docker-compose
   podman runc conmon netavark aardvark-dns catatonit iptables
   mmdebstrap debian-archive-keyring   # build the stand-in images from Debian packages
   wrk                    # npm run bench: the load generator (the tests do not use it)
@@ -31,5 +35,13 @@ sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
+# policy-rc.d: docker.io's maintainer scripts would start the machine's own dockerd where an init
+# system runs; the tests never use it (only their private one), so nothing is started here.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+  "${sudo[@]}" chmod 0755 "$policy"
+  trap '"${sudo[@]}" rm -f "$policy"' EXIT
+fi
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 echo "test prerequisites: installed ${missing[*]}"

@@ -1,7 +1,9 @@
 /**
- * End to end: generated stacks boot in rootful podman from their own compose.yaml and pass the
- * shipped checks (generators/lib/verify). The stacks boot concurrently (vitest gives a 2-core
- * machine one worker, so one file does the overlapping), each on its own host port.
+ * End to end on Docker Engine: generated stacks built and booted from their own compose.yaml by a
+ * real Compose client (docker-compose 1.29, see support/docker.ts) on the private dockerd that
+ * global-setup.ts starts, and checked by the shipped checks (generators/lib/verify). Sized for 2
+ * cores: every backend image is built before any stack boots, then at most E2E_STACKS_AT_ONCE
+ * stacks (default 3) run at a time, each taken down when its test ends.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -12,18 +14,18 @@ import { formatReport } from '../../generators/lib/verify/report.js';
 import { runVerify } from '../../generators/lib/verify/command.js';
 import { planStack } from './runner/compose.js';
 import { BACKEND_HEALTH_PATH, BACKEND_PORT } from '../../generators/lib/stack/model.js';
-import { containerName, down, downAll, podman, podmanEnv, recreate, up } from './runner/runner.js';
-import { ensureImages } from './support/images.js';
+import { DockerComposeDriver, dockerEnv } from './support/docker.js';
 import { breakages, missedFailures, withBreakage } from './support/self-test.js';
+import { Slots } from './support/slots.js';
 import { enginePrerequisite, EXAMPLE_ANSWERS, expectAllPassed, generateStack, removeTemporaryDirectories, stackDirectory, verifyStack } from './support/stacks.js';
 
-const enabled = enginePrerequisite();
+const enabled = enginePrerequisite('docker');
+const STACKS_AT_ONCE = Number(process.env['E2E_STACKS_AT_ONCE'] ?? 3);
 
 interface Stack {
   id: string;
   args: string[];
   directory: string;
-  boot?: Promise<number>;
 }
 
 const routes60 = Array.from({ length: 60 }, (_, index) => `/r${index + 1}`).join(',');
@@ -37,16 +39,17 @@ const stacks: Stack[] = [
 ].map((stack, index) => ({ ...stack, args: [...stack.args, '--project-name', `e2e-${stack.id}`, '--http-port', String(18081 + index)], directory: '' }));
 
 interface InspectedContainer {
-  EffectiveCaps: string[] | null;
   Config: { User: string; Healthcheck?: { Test: string[] } };
   HostConfig: {
     Memory: number;
-    PidsLimit: number;
+    NanoCpus: number;
+    PidsLimit: number | null;
     ReadonlyRootfs: boolean;
-    SecurityOpt: string[];
+    SecurityOpt: string[] | null;
+    CapDrop: string[] | null;
+    CapAdd: string[] | null;
     RestartPolicy: { Name: string };
-    LogConfig: { Type: string; Size: string };
-    Tmpfs?: Record<string, string>;
+    LogConfig: { Type: string; Config: Record<string, string> };
     ShmSize: number;
   };
   NetworkSettings: { Networks: Record<string, unknown> };
@@ -59,20 +62,20 @@ function bytes(size: string): number {
   return Number(match[1]) * (UNITS[(match[2] ?? '').toLowerCase()] ?? NaN);
 }
 
+/** Bit numbers of the capabilities the stack adds back (linux/capability.h). */
+const CAPABILITY_BITS: Record<string, number> = { CHOWN: 0, DAC_OVERRIDE: 1, FOWNER: 3, SETGID: 6, SETUID: 7, NET_BIND_SERVICE: 10 };
+
 const timings: string[] = [];
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
-
-async function booted(stack: Stack): Promise<void> {
-  if (!stack.boot) throw new Error(`${stack.id} was not started`);
-  await stack.boot;
-}
+let driver: DockerComposeDriver;
+const slots = new Slots(STACKS_AT_ONCE);
 
 async function timed<T>(stack: Stack, phase: string, work: () => Promise<T>): Promise<T> {
   const t0 = Date.now();
   try {
     return await work();
   } finally {
-    timings.push(`${stack.id.padEnd(12)} ${phase.padEnd(22)} ${seconds(Date.now() - t0)}`);
+    timings.push(`${stack.id.padEnd(12)} ${phase.padEnd(24)} ${seconds(Date.now() - t0)}`);
   }
 }
 
@@ -82,48 +85,80 @@ function byId(id: string): Stack {
   return stack;
 }
 
-/** The podman runner applied each key: read back from `podman inspect` and the containers' mounts. */
+/** Boots the stack in a free slot, runs `checks`, and takes it down again, whatever happened. */
+function withStack(id: string, checks: (stack: Stack) => Promise<void>): Promise<void> {
+  const stack = byId(id);
+  return slots.run(async () => {
+    try {
+      await timed(stack, 'boot (up to all healthy)', () => driver.up(stack.directory));
+      await checks(stack);
+    } finally {
+      await timed(stack, 'down', () => driver.down(stack.directory));
+    }
+  });
+}
+
+async function containerOf(directory: string, service: string) {
+  const container = (await driver.engine().containers(planStack(directory).project)).find((candidate) => candidate.service === service && candidate.running);
+  if (!container) throw new Error(`no running container for ${service}`);
+  return container;
+}
+
+/** Docker Compose applied every key: read back from `docker inspect` and from inside the containers. */
 async function keysTookEffect(directory: string): Promise<void> {
   const plan = planStack(directory);
-  const engine = podman();
+  const engine = driver.engine();
   const problems: string[] = [];
   for (const service of plan.services) {
-    const name = `${plan.project}-${service.name}-1`;
-    const [raw] = JSON.parse(await engine.must(['inspect', '--type', 'container', name])) as InspectedContainer[];
+    const container = await containerOf(directory, service.name);
+    const [raw] = JSON.parse(await engine.must(['inspect', '--type', 'container', container.id])) as InspectedContainer[];
     if (!raw) throw new Error(`no container for ${service.name}`);
     const host = raw.HostConfig;
     const expectEqual = (what: string, actual: unknown, wanted: unknown) => {
       if (JSON.stringify(actual) !== JSON.stringify(wanted)) problems.push(`${service.name} ${what}: ${JSON.stringify(actual)} != ${JSON.stringify(wanted)}`);
     };
+    const caps = (list: string[] | null) => (list ?? []).map((cap) => cap.replace(/^CAP_/, '')).sort();
     expectEqual('memory', host.Memory, service.memory ? bytes(service.memory) : 0);
-    expectEqual('pids_limit', host.PidsLimit, service.pidsLimit);
+    expectEqual('cpus', host.NanoCpus, service.cpus ? Math.round(Number(service.cpus) * 1e9) : 0);
+    expectEqual('pids_limit', host.PidsLimit, service.pidsLimit ?? null);
     expectEqual('read_only', host.ReadonlyRootfs, service.readOnly);
-    expectEqual('security_opt', host.SecurityOpt, ['no-new-privileges']);
-    expectEqual('cap_drop ALL + cap_add', [...(raw.EffectiveCaps ?? [])].sort(), service.capAdd.map((cap) => `CAP_${cap}`).sort());
+    expectEqual('security_opt', host.SecurityOpt, service.securityOpt);
+    expectEqual('cap_drop', caps(host.CapDrop), caps(service.capDrop));
+    expectEqual('cap_add', caps(host.CapAdd), caps(service.capAdd));
     expectEqual('restart', host.RestartPolicy.Name, service.restart);
-    expectEqual('logging', [host.LogConfig.Type, host.LogConfig.Size], ['k8s-file', '10MB']);
+    const sorted = (options: Record<string, string> | undefined) => Object.entries(options ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+    expectEqual('logging', [host.LogConfig.Type, sorted(host.LogConfig.Config)], [service.logging?.driver, sorted(service.logging?.options)]);
     expectEqual('user', raw.Config.User || undefined, service.user);
     if (service.shmSize) expectEqual('shm_size', host.ShmSize, bytes(service.shmSize));
     expectEqual('networks', Object.keys(raw.NetworkSettings.Networks).sort(), service.networks.map((network) => `${plan.project}_${network}`).sort());
     expectEqual('healthcheck', raw.Config.Healthcheck?.Test, service.healthcheck?.test);
-    // tmpfs: inspect misses paths behind a symlink (/var/run -> /run), so read the mounts.
-    const mounts = await engine.exec(name, ['sh', '-c', 'for p in "$@"; do r=$(readlink -f "$p"); grep -q " $r tmpfs [^ ]*noexec" /proc/mounts || echo "$p"; done', 'sh', ...service.tmpfs]);
-    if (mounts.code !== 0 || mounts.stdout.trim()) problems.push(`${service.name} tmpfs missing or without noexec: ${mounts.stdout.trim() || mounts.stderr.trim()}`);
+    // From inside: the bounding set holds exactly the added capabilities, no_new_privs is set, and
+    // every tmpfs is mounted noexec (inspect misses paths behind a symlink, /var/run -> /run).
+    const probe = await engine.exec(container.id, ['sh', '-c', 'grep -E "^(CapBnd|NoNewPrivs):" /proc/1/status; for p in "$@"; do r=$(readlink -f "$p"); grep -q " $r tmpfs [^ ]*noexec" /proc/mounts || echo "tmpfs-missing $p"; done', 'sh', ...service.tmpfs]);
+    const wantedMask = service.capAdd.reduce((mask, cap) => {
+      const bit = CAPABILITY_BITS[cap.replace(/^CAP_/, '')];
+      if (bit === undefined) problems.push(`${service.name}: capability ${cap} is not in CAPABILITY_BITS`);
+      return mask | (1n << BigInt(bit ?? 0));
+    }, 0n);
+    const bounding = /CapBnd:\s*([0-9a-f]+)/.exec(probe.stdout)?.[1];
+    expectEqual('capability bounding set', bounding === undefined ? 'unread' : BigInt(`0x${bounding}`).toString(16), wantedMask.toString(16));
+    expectEqual('no_new_privs', /NoNewPrivs:\s*1/.test(probe.stdout), true);
+    const missingTmpfs = probe.stdout.split('\n').filter((line) => line.startsWith('tmpfs-missing'));
+    if (probe.code !== 0 || missingTmpfs.length > 0) problems.push(`${service.name} tmpfs missing or without noexec: ${missingTmpfs.join(', ') || probe.stderr.trim()}`);
   }
-  const [network] = JSON.parse(await engine.must(['network', 'inspect', `${plan.project}_backend-network`])) as { internal: boolean }[];
-  if (network?.internal !== true) problems.push('backend-network is not internal');
+  const [network] = JSON.parse(await engine.must(['network', 'inspect', `${plan.project}_backend-network`])) as { Internal: boolean }[];
+  if (network?.Internal !== true) problems.push('backend-network is not internal');
   expect(problems).toEqual([]);
 }
 
-/** The shipped command itself, on the podman stack. */
+/** The shipped command itself, with its own engine and Compose client detection, on the stack. */
 async function verifyCommandPasses(directory: string): Promise<void> {
-  // The command drives the engine CLI with the caller's environment: the e2e podman's.
-  for (const [key, value] of Object.entries(podmanEnv())) if (key.startsWith('CONTAINERS_')) vi.stubEnv(key, value ?? '');
+  for (const key of ['DOCKER_HOST', 'PATH']) vi.stubEnv(key, dockerEnv()[key] ?? '');
   const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   try {
-    const code = await runVerify(['--engine', 'podman', '--only', '1,2'], directory);
+    const code = await runVerify(['--engine', 'docker', '--persistence'], directory);
     const printed = out.mock.calls.map((call) => String(call[0])).join('');
-    expect(printed, printed).toMatch(/on podman[\s\S]*PASS {2}2 routing[\s\S]* passed, 0 failed/);
+    expect(printed, printed).toMatch(/on docker; recreating through docker-compose 1\.29[\s\S]*PASS {2}6 persistence[\s\S]* passed, 0 failed/);
     expect(code).toBe(0);
   } finally {
     out.mockRestore();
@@ -136,7 +171,6 @@ async function verifyCommandPasses(directory: string): Promise<void> {
  * the container's own /proc/net/tcp; 18EB is port 6379, 01 ESTABLISHED, 06 TIME_WAIT).
  */
 async function redisSocketsAfterHealthChecks(directory: string, count: number): Promise<{ statuses: number[]; timeWait: number; established: number }> {
-  const plan = planStack(directory);
   const probe = `
 import json, urllib.error, urllib.request
 def check():
@@ -149,7 +183,7 @@ with open("/proc/net/tcp") as table:
     redis = [row.split() for row in table.readlines()[1:] if row.split()[2].endswith(":18EB")]
 print(json.dumps({"statuses": statuses, "timeWait": sum(row[3] == "06" for row in redis), "established": sum(row[3] == "01" for row in redis)}))
 `;
-  const result = await podman().exec(containerName(plan.project, 'backend'), ['python', '-c', probe]);
+  const result = await driver.engine().exec((await containerOf(directory, 'backend')).id, ['python', '-c', probe]);
   if (result.code !== 0) throw new Error(`health checks in the backend failed: ${result.stderr}`);
   return JSON.parse(result.stdout) as { statuses: number[]; timeWait: number; established: number };
 }
@@ -170,106 +204,91 @@ function burst(stack: Stack, path: string, count: number): Promise<number[]> {
   return Promise.all(Array.from({ length: count }, one));
 }
 
-describe.runIf(enabled)('e2e: generated stacks in podman', () => {
+const CHECKS_1_TO_5 = ['health', 'routing', 'isolation', 'auth', 'secrets'] as const;
+
+describe.runIf(enabled)('e2e: generated stacks on Docker Engine, booted by docker-compose', () => {
   const t0 = Date.now();
-  beforeAll(() => {
-    ensureImages();
+  beforeAll(async () => {
+    driver = await DockerComposeDriver.create();
+    timings.push(`Compose client: ${driver.client}`);
+    // Every image is built before any stack boots, one at a time (the layers they share are cached).
     for (const stack of stacks) {
       stack.directory = stackDirectory(stack.id);
       generateStack(stack.directory, stack.args);
-      const started = Date.now();
-      stack.boot = up(stack.directory).then(() => {
-        timings.push(`${stack.id.padEnd(12)} ${'boot'.padEnd(22)} ${seconds(Date.now() - started)}`);
-        return Date.now() - started;
-      });
-      stack.boot.catch(() => undefined); // reported by the stack's own test
+      await timed(stack, 'build', () => driver.build(stack.directory));
     }
   }, 900_000);
 
   afterAll(async () => {
-    await Promise.allSettled(stacks.map((stack) => stack.boot));
-    for (const stack of stacks) if (stack.directory) await down(stack.directory, { volumes: true, images: true });
-    downAll();
+    await slots.idle();
+    for (const stack of stacks) if (stack.directory) await driver.down(stack.directory).catch(() => undefined);
     removeTemporaryDirectories();
-    timings.push(`${'all'.padEnd(12)} ${'total (boot to down)'.padEnd(22)} ${seconds(Date.now() - t0)}`);
-    console.log(`[e2e] timings\n${timings.join('\n')}`);
+    timings.push(`${'all'.padEnd(12)} ${'total (build to down)'.padEnd(24)} ${seconds(Date.now() - t0)}`);
+    console.log(`[e2e docker] timings\n${timings.join('\n')}`);
   }, 300_000);
 
-  it.concurrent('no-redis: passes checks 1-6; self-test: deliberately broken, it is reported as failing', async () => {
-    const stack = byId('no-redis');
-    await booted(stack);
-    expectAllPassed(await timed(stack, 'checks 1-5', () => verifyStack(stack.directory, ['health', 'routing', 'isolation', 'auth', 'secrets'])));
-    expectAllPassed(await timed(stack, 'check 6 (persistence)', () => verifyStack(stack.directory, ['persistence'])));
-    const problems: string[] = [];
-    for (const breakage of breakages('/api')) {
-      const results: CheckResult[] = await timed(stack, `broken: ${breakage.name.slice(0, 14)}`, () => withBreakage(stack.directory, breakage, (groups) => verifyStack(stack.directory, groups, false)));
-      const missed = missedFailures(breakage, results);
-      if (missed.length > 0) problems.push(`${breakage.name}: not reported: ${missed.join('; ')}\n${formatReport(results)}`);
-    }
-    // Restored: everything passes again (dependents recreated after postgres, in order, as `up` would).
-    await recreate(stack.directory, 'backend');
-    await recreate(stack.directory, 'nginx');
-    expectAllPassed(await verifyStack(stack.directory, ['health', 'routing', 'isolation', 'auth', 'secrets']));
-    expect(problems).toEqual([]);
-  }, 600_000);
+  it.concurrent('no-redis: passes checks 1-6; self-test: deliberately broken, it is reported as failing', () =>
+    withStack('no-redis', async (stack) => {
+      expectAllPassed(await timed(stack, 'checks 1-5', () => verifyStack(driver, stack.directory, [...CHECKS_1_TO_5])));
+      expectAllPassed(await timed(stack, 'check 6 (persistence)', () => verifyStack(driver, stack.directory, ['persistence'])));
+      const problems: string[] = [];
+      for (const breakage of breakages('/api')) {
+        const results: CheckResult[] = await timed(stack, `broken: ${breakage.name.slice(0, 16)}`, () => withBreakage(driver, stack.directory, breakage, (groups) => verifyStack(driver, stack.directory, groups, false)));
+        const missed = missedFailures(breakage, results);
+        if (missed.length > 0) problems.push(`${breakage.name}: not reported: ${missed.join('; ')}\n${formatReport(results)}`);
+      }
+      // Restored: everything passes again (dependents recreated after postgres, in order, as `up` would).
+      await driver.recreate(stack.directory, 'backend');
+      await driver.recreate(stack.directory, 'nginx');
+      expectAllPassed(await verifyStack(driver, stack.directory, [...CHECKS_1_TO_5]));
+      expect(problems).toEqual([]);
+    }), 900_000);
 
-  it.concurrent('example: boots healthy, every compose.yaml key took effect, `verify` and checks 1-6 pass', async () => {
-    const stack = byId('example');
-    await booted(stack);
-    await timed(stack, 'keys took effect', () => keysTookEffect(stack.directory));
-    expectAllPassed(await timed(stack, 'checks 1-5', () => verifyStack(stack.directory, ['health', 'routing', 'isolation', 'auth', 'secrets'])));
-    await timed(stack, 'verify command (1,2)', () => verifyCommandPasses(stack.directory));
-    // The health view reuses its Redis connections: a connection per check would leave 60 sockets
-    // in TIME_WAIT, and a flood of checks would use up the backend's ephemeral ports.
-    const sockets = await timed(stack, 'health checks (Redis)', () => redisSocketsAfterHealthChecks(stack.directory, 60));
-    expect(sockets.statuses).toEqual([200]);
-    expect(sockets.timeWait, JSON.stringify(sockets)).toBeLessThan(5);
-    expect(sockets.established, JSON.stringify(sockets)).toBeGreaterThan(0);
-    expectAllPassed(await timed(stack, 'check 6 (persistence)', () => verifyStack(stack.directory, ['persistence'])));
-    // Check 6 recreated PostgreSQL and Redis: the connections the workers kept from before are
-    // stale, and each worker's first check replaces them (several checks, to reach several
-    // workers; the name lookups of new containers can take seconds in podman).
-    expect((await redisSocketsAfterHealthChecks(stack.directory, 8)).statuses).toEqual([200]);
-    // Last, as it exhausts this client's allowance: a burst beyond rateLimit * 2 gets 429s from nginx.
-    const statuses = await timed(stack, 'burst (rate limit)', () => burst(stack, '/api/items', 90));
-    expect(statuses.filter((status) => status === 429).length, statuses.join(' ')).toBeGreaterThan(0);
-    expect(statuses.filter((status) => status === 200).length, statuses.join(' ')).toBeGreaterThanOrEqual(40);
-    expect(statuses.every((status) => status === 200 || status === 429), statuses.join(' ')).toBe(true);
-  }, 600_000);
+  it.concurrent('example: boots healthy, every compose.yaml key took effect, `verify --persistence` and checks 1-6 pass', () =>
+    withStack('example', async (stack) => {
+      await timed(stack, 'keys took effect', () => keysTookEffect(stack.directory));
+      expectAllPassed(await timed(stack, 'checks 1-5', () => verifyStack(driver, stack.directory, [...CHECKS_1_TO_5])));
+      // The health view reuses its Redis connections: a connection per check would leave 60 sockets
+      // in TIME_WAIT, and a flood of checks would use up the backend's ephemeral ports.
+      const sockets = await timed(stack, 'health checks (Redis)', () => redisSocketsAfterHealthChecks(stack.directory, 60));
+      expect(sockets.statuses).toEqual([200]);
+      expect(sockets.timeWait, JSON.stringify(sockets)).toBeLessThan(5);
+      expect(sockets.established, JSON.stringify(sockets)).toBeGreaterThan(0);
+      // The shipped command, checks 1-6: it recreates PostgreSQL and Redis through docker-compose.
+      await timed(stack, 'verify --persistence', () => verifyCommandPasses(stack.directory));
+      // The connections the workers kept from before are stale, and each worker's first check
+      // replaces them (several checks, to reach several workers).
+      expect((await redisSocketsAfterHealthChecks(stack.directory, 8)).statuses).toEqual([200]);
+      // Last, as it exhausts this client's allowance: a burst beyond rateLimit * 2 gets 429s from nginx.
+      const statuses = await timed(stack, 'burst (rate limit)', () => burst(stack, '/api/items', 90));
+      expect(statuses.filter((status) => status === 429).length, statuses.join(' ')).toBeGreaterThan(0);
+      expect(statuses.filter((status) => status === 200).length, statuses.join(' ')).toBeGreaterThanOrEqual(40);
+      expect(statuses.every((status) => status === 200 || status === 429), statuses.join(' ')).toBe(true);
+    }), 900_000);
 
-  for (const id of ['routes-60', 'tls']) {
-    it.concurrent(`${id}: boots healthy and passes checks 1-6`, async () => {
-      const stack = byId(id);
-      await booted(stack);
-      expectAllPassed(await timed(stack, 'checks 1-5', () => verifyStack(stack.directory, ['health', 'routing', 'isolation', 'auth', 'secrets'])));
-      expectAllPassed(await timed(stack, 'check 6 (persistence)', () => verifyStack(stack.directory, ['persistence'])));
-    }, 600_000);
+  for (const id of ['routes-60', 'tls', 'min-budgets']) {
+    it.concurrent(`${id}: boots healthy and passes checks 1-6`, () =>
+      withStack(id, async (stack) => {
+        expectAllPassed(await timed(stack, 'checks 1-5', () => verifyStack(driver, stack.directory, [...CHECKS_1_TO_5])));
+        expectAllPassed(await timed(stack, 'check 6 (persistence)', () => verifyStack(driver, stack.directory, ['persistence'])));
+      }), 900_000);
   }
 
-  it.concurrent('upgrade: re-run with a new route, recreate, checks pass, secrets byte-identical', async () => {
-    const stack = byId('upgrade');
-    await booted(stack);
-    const secretsDirectory = join(stack.directory, 'secrets');
-    const before = new Map(readdirSync(secretsDirectory).map((file) => [file, readFileSync(join(secretsDirectory, file))]));
-    generateStack(stack.directory, ['--routes', '/api,/admin,/v2']);
-    expect(readFileSync(join(stack.directory, 'nginx/nginx.conf'), 'utf8')).toContain('location /v2/ {');
-    await timed(stack, 'recreate backend+nginx', async () => {
-      await recreate(stack.directory, 'backend');
-      await recreate(stack.directory, 'nginx');
-    });
-    const results = await timed(stack, 'checks 1-6', () => verifyStack(stack.directory));
-    expectAllPassed(results);
-    expect(results.find((result) => result.name.startsWith('each route'))?.name).toContain('3 routes');
-    for (const [file, content] of before) expect(readFileSync(join(secretsDirectory, file)).equals(content), file).toBe(true);
-    expect(readdirSync(secretsDirectory).sort()).toEqual([...before.keys()].sort());
-  }, 600_000);
-
-  // vitest runs at most 5 concurrent tests (maxConcurrency): the shortest waits for a slot.
-  it.concurrent('min-budgets: boots healthy and passes checks 1-6', async () => {
-    const stack = byId('min-budgets');
-    await booted(stack);
-    expectAllPassed(await timed(stack, 'checks 1-5', () => verifyStack(stack.directory, ['health', 'routing', 'isolation', 'auth', 'secrets'])));
-    expectAllPassed(await timed(stack, 'check 6 (persistence)', () => verifyStack(stack.directory, ['persistence'])));
-  }, 600_000);
-
+  it.concurrent('upgrade: re-run with a new route, rebuild and recreate, checks pass, secrets byte-identical', () =>
+    withStack('upgrade', async (stack) => {
+      const secretsDirectory = join(stack.directory, 'secrets');
+      const before = new Map(readdirSync(secretsDirectory).map((file) => [file, readFileSync(join(secretsDirectory, file))]));
+      generateStack(stack.directory, ['--routes', '/api,/admin,/v2']);
+      expect(readFileSync(join(stack.directory, 'nginx/nginx.conf'), 'utf8')).toContain('location /v2/ {');
+      await timed(stack, 'rebuild, recreate', async () => {
+        await driver.build(stack.directory);
+        await driver.recreate(stack.directory, 'backend');
+        await driver.recreate(stack.directory, 'nginx');
+      });
+      const results = await timed(stack, 'checks 1-6', () => verifyStack(driver, stack.directory));
+      expectAllPassed(results);
+      expect(results.find((result) => result.name.startsWith('each route'))?.name).toContain('3 routes');
+      for (const [file, content] of before) expect(readFileSync(join(secretsDirectory, file)).equals(content), file).toBe(true);
+      expect(readdirSync(secretsDirectory).sort()).toEqual([...before.keys()].sort());
+    }), 900_000);
 });

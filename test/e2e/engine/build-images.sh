@@ -6,13 +6,16 @@
 #   docker.io/library/python:3.11.13-slim-bookworm  Debian 12 python 3.11.2 + django 3.2,
 #                                                    gunicorn, psycopg2, redis, pip shim
 # Each root filesystem is made with mmdebstrap from the Debian mirror apt uses
-# (read from /etc/apt/sources.list*), then `podman import`ed with the official
-# image's CMD/ENTRYPOINT/ENV/USER/WORKDIR/EXPOSE. Entry-point shims: shims/.
+# (read from /etc/apt/sources.list*), then imported (`podman import`, `docker
+# import`) with the official image's CMD/ENTRYPOINT/ENV/USER/WORKDIR/EXPOSE into
+# each engine named in SSE_IMAGE_ENGINES ("docker podman" by default; docker is
+# the e2e dockerd of dockerd.sh, which must be running). Entry-point shims: shims/.
 #
-# Idempotent: an image is rebuilt only if it is missing or its label
-# org.secure-stack.e2e.recipe-hash differs from the hash of its recipe (the
-# functions below + its shim files). Tarballs are kept in $SSE_CACHE_DIR/tarballs,
-# downloaded .debs in $SSE_CACHE_DIR/debs.
+# Idempotent: an image is imported only if it is missing from an engine or its
+# label org.secure-stack.e2e.recipe-hash differs from the hash of its recipe (the
+# functions below + its shim files); the root filesystem is built only when its
+# tarball is missing. Tarballs are kept in $SSE_CACHE_DIR/tarballs, downloaded
+# .debs in $SSE_CACHE_DIR/debs.
 #
 # Usage: build-images.sh [--force] [nginx|postgres|redis|python ...]   (default: all)
 set -euo pipefail
@@ -20,6 +23,9 @@ set -euo pipefail
 SELF="$(readlink -f "${BASH_SOURCE[0]}")"
 # shellcheck source=podman-env.sh
 . "$(dirname "$SELF")/podman-env.sh"
+# shellcheck source=docker-env.sh
+. "$(dirname "$SELF")/docker-env.sh"
+read -r -a ENGINES <<< "${SSE_IMAGE_ENGINES:-docker podman}"
 SUITE=bookworm
 ALL_IMAGES=(nginx postgres redis python)
 LABEL_HASH=org.secure-stack.e2e.recipe-hash
@@ -248,8 +254,9 @@ recipe_hash() {  # stable over runs: recipe functions + helpers + shim files
   } | sha256sum | cut -c1-16
 }
 
-image_hash() {  # label of the existing image, empty if none
-  podman image inspect --format "{{ index .Labels \"$LABEL_HASH\" }}" "$1" 2>/dev/null || true
+image_hash() {  # image_hash ENGINE REF: label of the existing image, empty if none
+  "$1" image inspect --format "{{ index .Config.Labels \"$LABEL_HASH\" }}" "$2" 2>/dev/null ||
+    "$1" image inspect --format "{{ index .Labels \"$LABEL_HASH\" }}" "$2" 2>/dev/null || true
 }
 
 # build_rootfs NAME HASH: mmdebstrap -> $SSE_CACHE_DIR/tarballs/NAME-HASH.tar
@@ -275,23 +282,28 @@ build_rootfs() {
   mv -f "$tar.partial" "$tar"
 }
 
-import_image() {  # import_image NAME HASH
-  local name="$1" hash="$2" old c changes=()
+import_image() {  # import_image ENGINE NAME HASH
+  local engine="$1" name="$2" hash="$3" old c changes=() quiet=() dockerfile=""
   "${name}_recipe"
-  old="$(podman image inspect --format '{{.Id}}' "$REF" 2>/dev/null || true)"
-  for c in "${CHANGES[@]}"; do changes+=(--change "$c"); done
-  podman import --quiet "${changes[@]}" \
+  old="$("$engine" image inspect --format '{{.Id}}' "$REF" 2>/dev/null || true)"
+  # docker import (20.10) refuses STOPSIGNAL: a one-line build on top of the import sets it.
+  for c in "${CHANGES[@]}"; do
+    if [ "$engine" = docker ] && [[ "$c" == STOPSIGNAL* ]]; then dockerfile+="$c"$'\n'; else changes+=(--change "$c"); fi
+  done
+  [ "$engine" = podman ] && quiet=(--quiet)
+  "$engine" import "${quiet[@]}" "${changes[@]}" \
     --change "LABEL $LABEL_HASH=$hash" \
-    --change "LABEL org.secure-stack.e2e.stand-in=Debian-$SUITE-based local stand-in, not the official image" \
+    --change "LABEL org.secure-stack.e2e.stand-in=\"Debian-$SUITE-based local stand-in, not the official image\"" \
     --message "secure-stack e2e stand-in ($name, recipe $hash)" \
     "$SSE_CACHE_DIR/tarballs/$name-$hash.tar" "$REF" >/dev/null
-  if [ -n "$old" ]; then podman rmi "$old" >/dev/null 2>&1 || true; fi
-  # keep only the current tarball of this image
-  find "$SSE_CACHE_DIR/tarballs" -name "$name-*.tar*" ! -name "$name-$hash.tar" -delete
+  if [ -n "$dockerfile" ]; then
+    printf 'FROM %s\n%s' "$REF" "$dockerfile" | docker build --quiet --tag "$REF" - >/dev/null
+  fi
+  if [ -n "$old" ]; then "$engine" rmi "$old" >/dev/null 2>&1 || true; fi
 }
 
 main() {
-  local force=0 name hash want=() todo=() pids=() i rc=0 t0=$SECONDS
+  local force=0 name hash engine want=() todo=() pids=() i rc=0 t0=$SECONDS
   for a in "$@"; do
     case "$a" in
       --force) force=1 ;;
@@ -305,13 +317,25 @@ main() {
   mkdir -p "$SSE_CACHE_DIR/logs"
   exec 9> "$SSE_CACHE_DIR/build.lock"
   flock 9   # one build at a time per cache dir
-  declare -A hashes=()
+  for engine in "${ENGINES[@]}"; do
+    case "$engine" in
+      podman|docker) "$engine" version >/dev/null 2>&1 || die "$engine does not answer (docker: start test/e2e/engine/dockerd.sh)" ;;
+      *) die "SSE_IMAGE_ENGINES: unknown engine $engine" ;;
+    esac
+  done
+  declare -A hashes=() stale=()
   for name in "${want[@]}"; do
     hash="$(recipe_hash "$name")"; hashes[$name]=$hash
     "${name}_recipe"
-    if [ "$force" = 0 ] && [ "$(image_hash "$REF")" = "$hash" ]; then
-      log "$REF up to date ($hash)"
-    else
+    stale[$name]=""
+    for engine in "${ENGINES[@]}"; do
+      if [ "$force" = 0 ] && [ "$(image_hash "$engine" "$REF")" = "$hash" ]; then
+        log "$engine: $REF up to date ($hash)"
+      else
+        stale[$name]+=" $engine"
+      fi
+    done
+    if [ -n "${stale[$name]}" ]; then
       [ "$force" = 1 ] && rm -f "$SSE_CACHE_DIR/tarballs/$name-$hash.tar"
       todo+=("$name")
     fi
@@ -326,8 +350,12 @@ main() {
   for i in "${!todo[@]}"; do
     name="${todo[$i]}"
     if wait "${pids[$i]}"; then
-      import_image "$name" "${hashes[$name]}"
-      "${name}_recipe"; log "imported $REF (${hashes[$name]})"
+      for engine in ${stale[$name]}; do
+        import_image "$engine" "$name" "${hashes[$name]}"
+        "${name}_recipe"; log "$engine: imported $REF (${hashes[$name]})"
+      done
+      # keep only the current tarball of this image
+      find "$SSE_CACHE_DIR/tarballs" -name "$name-*.tar*" ! -name "$name-${hashes[$name]}.tar" -delete
     else
       rc=1; log "FAILED: $name; last lines of its log:"; tail -n 20 "$SSE_CACHE_DIR/logs/$name.log" >&2
     fi

@@ -1,4 +1,4 @@
-/** Generating and verifying e2e stacks: the generator's own bin, the shipped checks, the podman runner. */
+/** Generating and verifying e2e stacks: the generator's own bin, the shipped checks, on either engine. */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,18 +7,20 @@ import { runChecks, type CheckGroup, type CheckResult } from '../../../generator
 import { formatReport } from '../../../generators/lib/verify/report.js';
 import { readExpectedStack } from '../../../generators/lib/verify/stack.js';
 import { hasCommand, prerequisite } from '../../support/prerequisites.js';
-import { onInterrupt, podman, recreate } from '../runner/runner.js';
+import { onInterrupt } from '../runner/runner.js';
+import type { StackDriver } from './driver.js';
 
 export const REPO_ROOT = new URL('../../../', import.meta.url).pathname;
 export const EXAMPLE_ANSWERS = join(REPO_ROOT, 'examples/answers.json');
 const BIN = join(REPO_ROOT, 'dist/cli/main.js');
 
-/** Root and a working podman, or (outside CI) skip; with CI set, fail. */
-export function enginePrerequisite(): boolean {
-  return (
-    prerequisite('root (the e2e engine is rootful podman)', () => process.getuid?.() === 0, 'run the tests as root') &&
-    prerequisite('podman', () => hasCommand('podman'), 'apt-get install -y $(cat test/e2e/engine/APT_PACKAGES)')
-  );
+/** Root and the engine's packages, or (outside CI) skip; with CI set, fail. */
+export function enginePrerequisite(engine: 'docker' | 'podman'): boolean {
+  const install = 'scripts/test-prerequisites.sh';
+  const root = prerequisite('root (the e2e engines run as root)', () => process.getuid?.() === 0, 'run the tests as root');
+  if (!root) return false;
+  if (engine === 'podman') return prerequisite('podman', () => hasCommand('podman'), install);
+  return prerequisite('dockerd', () => hasCommand('dockerd'), install) && prerequisite('docker-compose', () => hasCommand('docker-compose', ['version', '--short']), install);
 }
 
 const temporaryDirectories: string[] = [];
@@ -42,16 +44,14 @@ export function generateStack(directory: string, args: string[]): void {
   execFileSync(process.execPath, [BIN, ...args], { cwd: directory, stdio: 'pipe', env: { ...process.env, CI: '1' } });
 }
 
-/** The shipped checks on a podman-run stack; persistence recreates through the runner. */
-export async function verifyStack(directory: string, groups?: CheckGroup[], persistence = true): Promise<CheckResult[]> {
+/** The shipped checks on a running stack; persistence recreates through the driver's Compose client. */
+export async function verifyStack(driver: StackDriver, directory: string, groups?: CheckGroup[], persistence = true): Promise<CheckResult[]> {
   return runChecks({
-    engine: podman(),
+    engine: driver.engine(),
     expected: readExpectedStack(directory),
     groups,
     persistence,
-    recreate: async (service) => {
-      await recreate(directory, service);
-    },
+    recreate: (service) => driver.recreate(directory, service),
   });
 }
 
@@ -61,4 +61,3 @@ export function expectAllPassed(results: CheckResult[]): void {
   if (results.length === 0 || failed.length > 0) throw new Error(`checks failed:\n${formatReport(results)}`);
 }
 
-export const timings: Record<string, number> = {};

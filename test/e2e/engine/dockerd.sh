@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The e2e Docker Engine: Debian's dockerd 20.10, started as root entirely in private paths, so it
+# never touches the machine's default socket, /var/lib/docker or /run/docker:
+#
+#   test/e2e/engine/dockerd.sh start     # idempotent; waits until the daemon answers (~2 s)
+#   test/e2e/engine/dockerd.sh stop      # stops it (and the containerd it started), waits for exit
+#   test/e2e/engine/dockerd.sh status    # exit 0 when it answers
+#   . test/e2e/engine/docker-env.sh      # DOCKER_HOST and PATH for docker, docker-compose
+#
+# Paths: config, socket, pidfile and exec-root under $SSE_RUN_DIR/docker (default
+# /run/secure-stack-e2e/docker); data-root (images, volumes) under $SSE_CACHE_DIR/docker, kept
+# between runs so warm runs find the stand-in images. Every address it hands out is inside
+# 198.18.0.0/15: the default bridge 198.18.250.0/24, networks from 198.19.0.0/17 (podman's pools
+# are 198.18.128.0/18 and 198.19.128.0/17's other half is left for a swarm).
+set -euo pipefail
+
+ENGINE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=docker-env.sh
+. "$ENGINE_DIR/docker-env.sh"
+
+DOCKER_DIR="$SSE_RUN_DIR/docker"
+PIDFILE="$DOCKER_DIR/dockerd.pid"
+LOG="$SSE_CACHE_DIR/logs/dockerd.log"
+
+log() { printf '[dockerd] %s\n' "$*" >&2; }
+
+answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+running_pid() {
+  local pid
+  [ -s "$PIDFILE" ] || return 1
+  pid="$(cat "$PIDFILE")"
+  kill -0 "$pid" 2>/dev/null && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f /usr/sbin/dockerd)" ] || return 1
+  echo "$pid"
+}
+
+write_config() {
+  # Container ulimits at or below the host's hard limit: without CAP_SYS_RESOURCE a higher one
+  # makes runc fail with EPERM. 65536 is plenty for every service of the stack.
+  local nofile
+  nofile="$(ulimit -Hn)"
+  [ "$nofile" = unlimited ] && nofile=65536
+  [ "$nofile" -gt 65536 ] && nofile=65536
+  cat > "$DOCKER_DIR/daemon.json.tmp" <<EOF
+{
+  "data-root": "$SSE_CACHE_DIR/docker",
+  "exec-root": "$DOCKER_DIR/exec",
+  "pidfile": "$PIDFILE",
+  "hosts": ["unix://$DOCKER_DIR/docker.sock"],
+  "bip": "198.18.250.1/24",
+  "default-address-pools": [{"base": "198.19.0.0/17", "size": 24}],
+  "exec-opts": ["native.cgroupdriver=cgroupfs"],
+  "default-ulimits": {"nofile": {"Name": "nofile", "Soft": $nofile, "Hard": $nofile}},
+  "log-driver": "json-file",
+  "log-level": "warn"
+}
+EOF
+  mv -f "$DOCKER_DIR/daemon.json.tmp" "$DOCKER_DIR/daemon.json"
+}
+
+start() {
+  [ "$(id -u)" = 0 ] || { log "dockerd needs root"; exit 1; }
+  command -v dockerd >/dev/null || { log "dockerd missing (apt-get install docker.io)"; exit 1; }
+  mkdir -p "$DOCKER_DIR" "$SSE_CACHE_DIR/docker" "$SSE_CACHE_DIR/logs"
+  if running_pid >/dev/null && answers; then return 0; fi
+  write_config
+  # setsid: the daemon outlives the shell that started it, and a Ctrl-C in that shell does not reach it.
+  setsid dockerd --config-file "$DOCKER_DIR/daemon.json" >> "$LOG" 2>&1 < /dev/null &
+  local deadline=$((SECONDS + 60))
+  until answers; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      log "dockerd did not answer within 60 s; last lines of $LOG:"; tail -n 20 "$LOG" >&2; exit 1
+    fi
+    sleep 0.2
+  done
+  allow_podman_bridges
+}
+
+# dockerd sets the FORWARD policy to DROP. With br_netfilter on (as on Docker hosts), traffic
+# between two containers on one podman bridge passes FORWARD too, and netavark accepts only that
+# of non-internal networks: the podman stack's backend would no longer reach its data stores.
+# Frames bridged within one podman bridge are accepted as before dockerd came; routed traffic
+# between networks still meets every rule of both engines.
+allow_podman_bridges() {
+  local rule=(-i 'podman+' -o 'podman+' -m physdev --physdev-is-bridged -j ACCEPT)
+  iptables -C DOCKER-USER "${rule[@]}" 2>/dev/null || iptables -I DOCKER-USER "${rule[@]}"
+}
+
+stop() {
+  local pid deadline
+  pid="$(running_pid)" || return 0
+  kill -TERM "$pid"
+  deadline=$((SECONDS + 60))
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ "$SECONDS" -ge "$deadline" ]; then log "dockerd did not stop within 60 s: killing it"; kill -KILL "$pid"; fi
+    sleep 0.2
+  done
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) answers ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,72 @@
+/**
+ * End to end on podman: one stack, booted by the project's own runner (support/podman.ts says why
+ * no packaged Compose client can), proves that `secure-stack verify --engine podman` passes on a
+ * correct stack and that the self-test's breakages fail its checks on podman too. Docker Engine
+ * with docker-compose (stacks.test.ts) proves everything else.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { CheckResult } from '../../generators/lib/verify/checks.js';
+import { runVerify } from '../../generators/lib/verify/command.js';
+import { formatReport } from '../../generators/lib/verify/report.js';
+import { podmanEnv } from './runner/runner.js';
+import { PodmanRunnerDriver } from './support/podman.js';
+import { breakages, missedFailures, withBreakage } from './support/self-test.js';
+import { enginePrerequisite, EXAMPLE_ANSWERS, expectAllPassed, generateStack, removeTemporaryDirectories, stackDirectory, verifyStack } from './support/stacks.js';
+
+const enabled = enginePrerequisite('podman');
+const driver = new PodmanRunnerDriver();
+const CHECKS_1_TO_5 = ['health', 'routing', 'isolation', 'auth', 'secrets'] as const;
+
+describe.runIf(enabled)('e2e: one generated stack on podman, booted by the e2e runner', () => {
+  let directory = '';
+  const timings: string[] = [];
+  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    try {
+      return await work();
+    } finally {
+      timings.push(`podman       ${phase.padEnd(24)} ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    }
+  };
+
+  beforeAll(async () => {
+    directory = stackDirectory('podman');
+    generateStack(directory, ['--answers', EXAMPLE_ANSWERS, '--project-name', 'e2e-podman', '--http-port', '18091']);
+    await timed('boot (up to all healthy)', () => driver.up(directory));
+  }, 600_000);
+
+  afterAll(async () => {
+    if (directory) await timed('down', () => driver.down(directory));
+    removeTemporaryDirectories();
+    console.log(`[e2e podman] timings\n${timings.join('\n')}`);
+  }, 300_000);
+
+  it('`secure-stack verify --engine podman` passes checks 1-5, and check 6 through the runner', async () => {
+    for (const [key, value] of Object.entries(podmanEnv())) if (key.startsWith('CONTAINERS_')) vi.stubEnv(key, value ?? '');
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      const code = await timed('verify command (1-5)', () => runVerify(['--engine', 'podman'], directory));
+      const printed = out.mock.calls.map((call) => String(call[0])).join('');
+      expect(printed, printed).toMatch(/on podman[\s\S]*PASS {2}3 isolation {2}postgres cannot connect outside[\s\S]* passed, 0 failed/);
+      expect(code).toBe(0);
+    } finally {
+      out.mockRestore();
+      vi.unstubAllEnvs();
+    }
+    // podman-compose cannot recreate here (see support/podman.ts): the runner does, as for the self-test.
+    expectAllPassed(await timed('check 6 (persistence)', () => verifyStack(driver, directory, ['persistence'])));
+  }, 600_000);
+
+  it('self-test: each deliberately broken stack is reported as failing on podman', async () => {
+    const problems: string[] = [];
+    for (const breakage of breakages('/api')) {
+      const results: CheckResult[] = await timed(`broken: ${breakage.name.slice(0, 16)}`, () => withBreakage(driver, directory, breakage, (groups) => verifyStack(driver, directory, groups, false)));
+      const missed = missedFailures(breakage, results);
+      if (missed.length > 0) problems.push(`${breakage.name}: not reported: ${missed.join('; ')}\n${formatReport(results)}`);
+    }
+    await driver.recreate(directory, 'backend');
+    await driver.recreate(directory, 'nginx');
+    expectAllPassed(await verifyStack(driver, directory, [...CHECKS_1_TO_5]));
+    expect(problems).toEqual([]);
+  }, 900_000);
+});

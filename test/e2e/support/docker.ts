@@ -1,0 +1,124 @@
+/**
+ * Docker Engine for the e2e tests: the private dockerd of engine/dockerd.sh, and generated stacks
+ * booted by a real Compose client (docker-compose 1.29 here, `docker compose` where it exists),
+ * through the same client code `secure-stack verify` uses. Anything the client warns it cannot
+ * apply fails the run.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { detectComposeClient, mustCompose, type ComposeClient } from '../../../generators/lib/verify/compose-client.js';
+import { recreateService } from '../../../generators/lib/verify/command.js';
+import { Engine, runProcess } from '../../../generators/lib/verify/engine.js';
+import type { RecreateOptions, StackDriver } from './driver.js';
+
+const ENGINE_DIR = new URL('../engine/', import.meta.url).pathname;
+
+let environment: NodeJS.ProcessEnv | undefined;
+/** The environment docker-env.sh exports: DOCKER_HOST of the private daemon, Debian's client first on PATH. */
+export function dockerEnv(): NodeJS.ProcessEnv {
+  environment ??= Object.fromEntries(
+    execFileSync('bash', ['-c', `. "${ENGINE_DIR}docker-env.sh" && env -0`], { encoding: 'utf8' })
+      .split('\0')
+      .filter(Boolean)
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+  return environment;
+}
+
+/** Starts the private dockerd (idempotent) and removes whatever an interrupted run left in it, but images. */
+export function startDockerd(): void {
+  execFileSync(`${ENGINE_DIR}dockerd.sh`, ['start'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 120_000 });
+  const docker = (args: string[]) => execFileSync('docker', args, { env: dockerEnv(), encoding: 'utf8', timeout: 300_000 });
+  const leftovers = docker(['ps', '-aq']).split(/\s+/).filter(Boolean);
+  if (leftovers.length > 0) docker(['rm', '--force', '--volumes', ...leftovers]);
+  docker(['network', 'prune', '--force']);
+  docker(['volume', 'prune', '--force']);
+}
+
+export function stopDockerd(): void {
+  execFileSync(`${ENGINE_DIR}dockerd.sh`, ['stop'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 120_000 });
+}
+
+function projectOf(directory: string): string {
+  const compose = parse(readFileSync(join(directory, 'compose.yaml'), 'utf8')) as { name?: string };
+  if (!compose.name) throw new Error(`${directory}/compose.yaml has no name`);
+  return compose.name;
+}
+
+/** Fails on anything the client says it ignored or cannot apply ("WARNING: ..."). */
+function noWarnings(client: ComposeClient, what: string, output: string): void {
+  const warnings = output.split('\n').filter((line) => /\bWARN(ING)?\b/i.test(line));
+  if (warnings.length > 0) throw new Error(`${client.name} ${what} warned, so a key may not have been applied:\n${warnings.join('\n')}`);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class DockerComposeDriver implements StackDriver {
+  readonly engineName = 'docker';
+  private constructor(private readonly compose: ComposeClient) {}
+
+  static async create(): Promise<DockerComposeDriver> {
+    const client = await detectComposeClient('docker', dockerEnv());
+    if (!client) throw new Error('no Compose client for Docker: apt-get install docker-compose');
+    return new DockerComposeDriver(client);
+  }
+
+  get client(): string {
+    return `${this.compose.name} ${this.compose.version}`;
+  }
+
+  engine(): Engine {
+    return new Engine('docker', dockerEnv());
+  }
+
+  async build(directory: string): Promise<void> {
+    const result = await mustCompose(this.compose, directory, projectOf(directory), ['build', '--quiet']);
+    noWarnings(this.compose, 'build', result.stderr);
+  }
+
+  async up(directory: string): Promise<void> {
+    const project = projectOf(directory);
+    // Compose starts each service once its service_healthy dependencies are healthy; nginx,
+    // which nothing waits for, is waited for here.
+    const result = await mustCompose(this.compose, directory, project, ['up', '--detach', '--no-build']);
+    noWarnings(this.compose, 'up', result.stderr);
+    await this.waitHealthy(project, Object.keys((parse(readFileSync(join(directory, 'compose.yaml'), 'utf8')) as { services: object }).services), 180_000);
+  }
+
+  async down(directory: string): Promise<void> {
+    const project = projectOf(directory);
+    await mustCompose(this.compose, directory, project, ['down', '--volumes', '--remove-orphans', '--timeout', '5']);
+    // `down --rmi local` keeps images with a tag, as the backend's has: remove it by name.
+    const services = (parse(readFileSync(join(directory, 'compose.yaml'), 'utf8')) as { services: Record<string, { build?: unknown; image?: string }> }).services;
+    const built = Object.values(services).filter((service) => service.build && service.image).map((service) => String(service.image));
+    if (built.length > 0) await runProcess('docker', ['image', 'rm', '--force', ...built], { env: dockerEnv() });
+  }
+
+  async recreate(directory: string, service: string, options: RecreateOptions = {}): Promise<void> {
+    try {
+      await recreateService(this.engine(), this.compose, directory, projectOf(directory), service, options.healthDeadlineMs ?? 180_000);
+    } catch (error) {
+      if (!options.tolerateUnhealthy || !/did not become healthy/.test((error as Error).message)) throw error;
+    }
+  }
+
+  private async waitHealthy(project: string, services: string[], deadlineMs: number): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    for (;;) {
+      const containers = await this.engine().containers(project);
+      const unhealthy = services.filter((service) => !containers.some((container) => container.service === service && container.running && container.health === 'healthy'));
+      if (unhealthy.length === 0) return;
+      if (Date.now() > deadline) {
+        const logs = await Promise.all(unhealthy.map(async (service) => {
+          const container = containers.find((candidate) => candidate.service === service);
+          const tail = container ? await this.engine().run(['logs', '--tail', '20', container.id]) : undefined;
+          return `--- ${service}: ${container ? `${container.running ? 'running' : 'exited'}, ${container.health}` : 'no container'}\n${tail ? tail.stdout + tail.stderr : ''}`;
+        }));
+        throw new Error(`${project}: not healthy within ${deadlineMs / 1000} s: ${unhealthy.join(', ')}\n${logs.join('\n')}`);
+      }
+      await sleep(1000);
+    }
+  }
+}
