@@ -1,8 +1,12 @@
-/** `secure-stack verify`'s command line, without an engine. */
+/** `secure-stack verify`'s command line and its Compose client's input, without an engine. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { describe, expect, it, vi } from 'vitest';
 import { runVerify } from '../../generators/lib/verify/command.js';
+import { composeFileFor } from '../../generators/lib/verify/compose-client.js';
 import { formatReport } from '../../generators/lib/verify/report.js';
-import { stackDirectory } from './support/stacks.js';
+import { EXAMPLE_ANSWERS, generateStack, stackDirectory } from './support/stacks.js';
 
 describe('verify command', () => {
   it('prints its help and exits 0; exits 2 for an unknown flag, a bad --only or no compose.yaml', async () => {
@@ -31,5 +35,17 @@ describe('verify command', () => {
     expect(table).toMatch(/^FAIL {2}5 secrets/m);
     expect(table).toContain('line\\u000aFORGED\\u202e');
     expect(table).toContain('1 passed, 1 failed');
+  });
+
+  it('gives docker-compose 1.29 compose.yaml without the top-level name only, and the others the file as it is', () => {
+    const directory = stackDirectory('compose-client');
+    generateStack(directory, ['--answers', EXAMPLE_ANSWERS]);
+    const text = readFileSync(join(directory, 'compose.yaml'), 'utf8');
+    const { name, ...rest } = parse(text) as Record<string, unknown>;
+    expect(name).toBe('shop');
+    const forV1 = parse(composeFileFor('docker-compose', text)) as Record<string, unknown>;
+    expect(forV1).toEqual(rest);
+    expect(composeFileFor('docker compose', text)).toBe(text);
+    expect(composeFileFor('podman-compose', text)).toBe(text);
   });
 });

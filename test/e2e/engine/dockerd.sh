@@ -3,6 +3,7 @@
 # never touches the machine's default socket, /var/lib/docker or /run/docker:
 #
 #   test/e2e/engine/dockerd.sh start     # idempotent; waits until the daemon answers (~2 s)
+#   test/e2e/engine/dockerd.sh clean     # removes every container, network and volume in it (not images)
 #   test/e2e/engine/dockerd.sh stop      # stops it (and the containerd it started), waits for exit
 #   test/e2e/engine/dockerd.sh status    # exit 0 when it answers
 #   . test/e2e/engine/docker-env.sh      # DOCKER_HOST and PATH for docker, docker-compose
@@ -97,9 +98,21 @@ stop() {
   done
 }
 
+# What an interrupted run left behind (the daemon is the tests' alone): containers, then the
+# networks and volumes nothing uses any more. Images stay, for warm runs.
+clean() {
+  local leftovers
+  leftovers="$(docker ps -aq)"
+  # shellcheck disable=SC2086 # one id a word
+  [ -z "$leftovers" ] || docker rm --force --volumes $leftovers >/dev/null
+  docker network prune --force >/dev/null
+  docker volume prune --force >/dev/null
+}
+
 case "${1:-}" in
   start) start ;;
+  clean) clean ;;
   stop) stop ;;
   status) answers ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|clean|stop|status" >&2; exit 2 ;;
 esac

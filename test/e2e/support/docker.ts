@@ -4,9 +4,9 @@
  * through the same client code `secure-stack verify` uses. Anything the client warns it cannot
  * apply fails the run.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { detectComposeClient, mustCompose, type ComposeClient } from '../../../generators/lib/verify/compose-client.js';
 import { recreateService } from '../../../generators/lib/verify/command.js';
@@ -27,18 +27,47 @@ export function dockerEnv(): NodeJS.ProcessEnv {
   return environment;
 }
 
-/** Starts the private dockerd (idempotent) and removes whatever an interrupted run left in it, but images. */
-export function startDockerd(): void {
-  execFileSync(`${ENGINE_DIR}dockerd.sh`, ['start'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 120_000 });
-  const docker = (args: string[]) => execFileSync('docker', args, { env: dockerEnv(), encoding: 'utf8', timeout: 300_000 });
-  const leftovers = docker(['ps', '-aq']).split(/\s+/).filter(Boolean);
-  if (leftovers.length > 0) docker(['rm', '--force', '--volumes', ...leftovers]);
-  docker(['network', 'prune', '--force']);
-  docker(['volume', 'prune', '--force']);
+/**
+ * Several test runs may share the daemon (a developer's run beside CI's, or two files run by
+ * hand): each holds a shared lock while it uses it, and only a run that finds no other holder
+ * cleans up what an interrupted run left or stops the daemon.
+ */
+const USERS_LOCK = () => `${dockerEnv()['SSE_RUN_DIR'] ?? '/run/secure-stack-e2e'}/docker-users.lock`;
+const LOCK_BUSY = 75;
+let lockHolder: ChildProcess | undefined;
+
+function dockerdScript(command: 'start' | 'clean' | 'stop', alone: boolean): number {
+  const prefix = alone ? ['flock', '--exclusive', '--nonblock', '--conflict-exit-code', String(LOCK_BUSY), USERS_LOCK()] : [];
+  const argv = [...prefix, `${ENGINE_DIR}dockerd.sh`, command];
+  const result = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 });
+  if (result.status !== 0 && result.status !== LOCK_BUSY) throw new Error(`${argv.join(' ')} failed (${result.status ?? result.signal})`);
+  return result.status;
 }
 
-export function stopDockerd(): void {
-  execFileSync(`${ENGINE_DIR}dockerd.sh`, ['stop'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 120_000 });
+/** Starts the private dockerd (idempotent) and, when no other run uses it, removes what an interrupted run left (not images). */
+export async function startDockerd(): Promise<void> {
+  mkdirSync(dirname(USERS_LOCK()), { recursive: true });
+  dockerdScript('start', false);
+  dockerdScript('clean', true);
+  lockHolder = spawn('flock', ['--shared', USERS_LOCK(), 'sh', '-c', 'echo locked; exec cat > /dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    lockHolder?.stdout?.once('data', () => resolve());
+    lockHolder?.once('exit', (code) => reject(new Error(`flock --shared ${USERS_LOCK()} exited (${code})`)));
+  });
+  // Again, holding the lock: a run that stopped the daemon in between cannot do so any more.
+  dockerdScript('start', false);
+}
+
+/** Stops the daemon unless another run still uses it (the last one out stops it). */
+export async function stopDockerd(): Promise<void> {
+  const holder = lockHolder;
+  lockHolder = undefined;
+  if (holder && holder.exitCode === null) {
+    const exited = new Promise((resolve) => holder.once('exit', resolve));
+    holder.stdin?.end();
+    await exited;
+  }
+  dockerdScript('stop', true);
 }
 
 function projectOf(directory: string): string {
