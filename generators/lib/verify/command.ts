@@ -22,7 +22,15 @@ Compose labels of the project named in compose.yaml):
   6 persistence  (--persistence only: RESTARTS the data stores) data survives recreation
 Exit code: 0 all passed, 1 a check failed, 2 usage error.`;
 
-export async function runVerify(argv: string[], cwd: string): Promise<number> {
+/** Where the command writes: the process's streams, or a test's collectors (stacks checked side by side). */
+export interface VerifyOutput {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const PROCESS_OUTPUT: VerifyOutput = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
+
+export async function runVerify(argv: string[], cwd: string, output: VerifyOutput = PROCESS_OUTPUT, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let values: { engine?: string; persistence?: boolean; only?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
@@ -32,16 +40,16 @@ export async function runVerify(argv: string[], cwd: string): Promise<number> {
       allowPositionals: false,
     }));
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n${VERIFY_HELP}\n`);
+    output.err(`${(error as Error).message}\n${VERIFY_HELP}\n`);
     return 2;
   }
   if (values.help) {
-    process.stdout.write(`${VERIFY_HELP}\n`);
+    output.out(`${VERIFY_HELP}\n`);
     return 0;
   }
-  const engineName = values.engine ?? detectEngine();
+  const engineName = values.engine ?? detectEngine(env);
   if (engineName !== 'docker' && engineName !== 'podman') {
-    process.stderr.write(engineName === undefined ? 'No container engine found: install docker or podman, or pass --engine.\n' : `--engine must be docker or podman, not ${JSON.stringify(engineName)}\n`);
+    output.err(engineName === undefined ? 'No container engine found: install docker or podman, or pass --engine.\n' : `--engine must be docker or podman, not ${JSON.stringify(engineName)}\n`);
     return 2;
   }
   let groups: CheckGroup[] | undefined;
@@ -50,7 +58,7 @@ export async function runVerify(argv: string[], cwd: string): Promise<number> {
     for (const item of values.only.split(',')) {
       const group = CHECK_GROUPS[Number(item) - 1] ?? CHECK_GROUPS.find((name) => name === item);
       if (!group) {
-        process.stderr.write(`--only: unknown check ${JSON.stringify(item)}\n`);
+        output.err(`--only: unknown check ${JSON.stringify(item)}\n`);
         return 2;
       }
       groups.push(group);
@@ -60,10 +68,10 @@ export async function runVerify(argv: string[], cwd: string): Promise<number> {
   try {
     expected = readExpectedStack(cwd);
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
+    output.err(`${(error as Error).message}\n`);
     return 2;
   }
-  const engine = new Engine(engineName as EngineName);
+  const engine = new Engine(engineName as EngineName, env);
   const persistence = values.persistence === true && (groups === undefined || groups.includes('persistence'));
   // Check 6 recreates services the way their owner runs the stack: through the Compose client.
   const client = persistence ? await detectComposeClient(engine.name, engine.env) : undefined;
@@ -75,7 +83,7 @@ export async function runVerify(argv: string[], cwd: string): Promise<number> {
     recreate: client ? (service) => recreateService(engine, client, cwd, expected.project, service) : undefined,
   });
   const via = persistence ? `; recreating through ${client ? `${client.name} ${client.version}` : 'no Compose client (none of docker compose, docker-compose, podman-compose answered)'}` : '';
-  process.stdout.write(`secure-stack verify: project ${expected.project} on ${engine.name}${via}\n${formatReport(results)}\n`);
+  output.out(`secure-stack verify: project ${expected.project} on ${engine.name}${via}\n${formatReport(results)}\n`);
   return results.every((result) => result.ok) ? 0 : 1;
 }
 

@@ -152,9 +152,9 @@ function toContainerInfo(raw: RawInspect): ContainerInfo {
 }
 
 /** `docker` when it answers, else `podman`; undefined when neither does. */
-export function detectEngine(): EngineName | undefined {
+export function detectEngine(env: NodeJS.ProcessEnv = process.env): EngineName | undefined {
   for (const name of ['docker', 'podman'] as const) {
-    const result = spawnSync(name, ['version'], { stdio: 'ignore', timeout: 15_000 });
+    const result = spawnSync(name, ['version'], { stdio: 'ignore', timeout: 15_000, env });
     if (result.error === undefined && result.status === 0) return name;
   }
   return undefined;
