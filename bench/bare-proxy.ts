@@ -6,12 +6,11 @@
  * of the extra hop itself (bare / backend) and the cost of the generated configuration on top
  * (generated / bare).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
+import { writeCompose } from '../test/e2e/support/compose-file.js';
 import { BACKEND_HEALTH_PATH, BACKEND_PORT, NGINX_HTTP_PORT } from '../generators/lib/stack/model.js';
-import type { Engine } from '../generators/lib/verify/engine.js';
-import type { ServicePlan, StackPlan } from '../test/e2e/runner/compose.js';
-import { containerName, runArguments } from '../test/e2e/runner/runner.js';
 
 export const BARE_PROXY_SERVICE = 'bare-nginx';
 const NGINX_CONF = '/etc/nginx/nginx.conf';
@@ -54,29 +53,26 @@ http {
 `;
 }
 
-/** Starts the control beside the stack's nginx (labelled into the project, so `down` removes it). */
-export async function startBareProxy(engine: Engine, plan: StackPlan, generatedConfig: string, serverName: string): Promise<void> {
-  const nginx = plan.services.find((service) => service.name === 'nginx');
+/**
+ * Adds the control to the bench's own copy of the stack as one more Compose service, a copy of
+ * the nginx service (so either engine's client applies the same keys) with its own config, no
+ * published port, and a healthcheck through itself to the backend's health view.
+ */
+export function addBareProxyService(directory: string, generatedConfig: string, serverName: string): void {
+  const composePath = join(directory, 'compose.yaml');
+  const compose = parse(readFileSync(composePath, 'utf8')) as { services: Record<string, Record<string, unknown>> };
+  const nginx = compose.services['nginx'];
   if (!nginx) throw new Error('the generated compose.yaml has no nginx service');
-  const configPath = join(plan.directory, 'bare-nginx.conf');
-  writeFileSync(configPath, bareProxyConfig(generatedConfig));
-  const control: ServicePlan = {
-    ...nginx,
-    name: BARE_PROXY_SERVICE,
-    ports: [],
-    restart: undefined,
-    healthcheck: undefined,
-    dependsOn: [],
-    volumes: nginx.volumes.map((volume) => (volume.target === NGINX_CONF ? { kind: 'bind', source: configPath, target: NGINX_CONF, readOnly: true } : volume)),
+  writeFileSync(join(directory, 'bare-nginx.conf'), bareProxyConfig(generatedConfig));
+  const volumes = (nginx['volumes'] as string[] | undefined) ?? [];
+  const mount = `./bare-nginx.conf:${NGINX_CONF}:ro`;
+  if (!volumes.some((volume) => volume.split(':')[1] === NGINX_CONF)) throw new Error(`the nginx service does not mount ${NGINX_CONF}`);
+  const healthcheck = nginx['healthcheck'] as Record<string, unknown>;
+  const { ports: _published, ...rest } = nginx;
+  compose.services[BARE_PROXY_SERVICE] = {
+    ...rest,
+    volumes: volumes.map((volume) => (volume.split(':')[1] === NGINX_CONF ? mount : volume)),
+    healthcheck: { ...healthcheck, test: ['CMD', 'curl', '--fail', '--silent', '--output', '/dev/null', '--header', `Host: ${serverName}`, `http://127.0.0.1:${NGINX_HTTP_PORT}${BACKEND_HEALTH_PATH}`] },
   };
-  if (!control.volumes.some((volume) => volume.source === configPath)) throw new Error(`the nginx service does not mount ${NGINX_CONF}`);
-  const name = containerName(plan.project, BARE_PROXY_SERVICE);
-  await engine.must(runArguments(plan, control));
-  await engine.must(['start', name]);
-  // Ready when it proxies the backend's health view; nginx starts in well under a second.
-  const probe = ['curl', '--fail', '--silent', '--output', '/dev/null', '--header', `Host: ${serverName}`, `http://127.0.0.1:${NGINX_HTTP_PORT}${BACKEND_HEALTH_PATH}`];
-  for (let attempt = 0; (await engine.exec(name, probe)).code !== 0; attempt++) {
-    if (attempt === 20) throw new Error(`the bare nginx control did not proxy ${BACKEND_HEALTH_PATH} within 10 s`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  writeCompose(composePath, compose);
 }

@@ -8,7 +8,11 @@ import { join } from 'node:path';
 import { installPackedPackage } from '../test/support/packed.js';
 import { benchmarkGeneration, peakRssMiB, type Measurement } from './generation.js';
 import { positiveIntegerSetting } from './settings.js';
-import { benchmarkStack, CONNECTIONS, LOAD_SECONDS, ROUNDS, type PathRatios } from './stack.js';
+import { DockerComposeDriver, startDockerd, stopDockerd } from '../test/e2e/support/docker.js';
+import type { StackDriver } from '../test/e2e/support/driver.js';
+import { ensureImages } from '../test/e2e/support/images.js';
+import { PodmanRunnerDriver } from '../test/e2e/support/podman.js';
+import { benchmarkStack, CONNECTIONS, LOAD_SECONDS, ROUNDS, type EngineResult, type PathRatios, type PlacementResult } from './stack.js';
 
 const runs = positiveIntegerSetting('BENCH_RUNS', 7);
 const NOBODY = { uid: 65534, gid: 65534 };
@@ -38,24 +42,58 @@ const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(t
 const generation = process.env['BENCH_GENERATION'] === '0' ? [] : benchmarkGeneration(runs, yoRunner());
 const rss = process.env['BENCH_GENERATION'] === '0' ? undefined : peakRssMiB();
 if (generation.length > 0) process.stdout.write(`Generation (median of ${runs} runs) on ${machine}\n${table(generation)}\npeak RSS of a fresh generation: ${rss} MiB\n`);
-// The running stack needs root and podman (the end-to-end engine); BENCH_STACK=0 skips it.
-let stack: Awaited<ReturnType<typeof benchmarkStack>> | undefined;
-if (process.env['BENCH_STACK'] !== '0' && process.getuid?.() === 0) {
-  stack = await benchmarkStack();
-  const lines: string[] = [];
-  for (const placement of stack.placements) {
+/**
+ * The targets, restated for two shared vCPUs (a second process is not free there): in the tiered
+ * placement, through nginx at least 0.9x the backend's own; on shared CPUs, through nginx at least
+ * 0.95x the bare proxy_pass control (what the generated configuration costs over the hop itself).
+ */
+const TARGETS: Record<PlacementResult['name'], { label: string; ratio: (ratios: PathRatios) => number; minimum: number }> = {
+  tiered: { label: 'through nginx / at the backend', ratio: (r) => r.nginx, minimum: 0.9 },
+  shared: { label: 'through nginx / through bare nginx', ratio: (r) => r.configuration, minimum: 0.95 },
+};
+
+function stackReport(result: EngineResult): string {
+  const lines = [`${result.engine} (${result.client})`];
+  for (const placement of result.placements) {
     lines.push(`${placement.name}: ${placement.description}`);
-    for (const t of placement.targets) lines.push(`  ${t.target.padEnd(31)} ${String(t.requestsPerSecond).padStart(6)} req/s  p99 ${t.p99Ms.toFixed(1).padStart(6)} ms  failed ${t.failed}  CPU ms/request proxy ${t.cpuMsPerAnswer.proxy.toFixed(3)} backend ${t.cpuMsPerAnswer.backend.toFixed(3)}  rounds ${t.rounds.join(' ')}`);
+    for (const t of placement.targets) lines.push(`  ${t.target.padEnd(34)} ${String(t.requestsPerSecond).padStart(6)} req/s  p99 ${t.p99Ms.toFixed(1).padStart(6)} ms  failed ${t.failed}  CPU ms/request proxy ${t.cpuMsPerAnswer.proxy.toFixed(3)} backend ${t.cpuMsPerAnswer.backend.toFixed(3)}  rounds ${t.rounds.join(' ')}`);
     const ratios = (pick: (ratios: PathRatios) => number) => Object.entries(placement.ratios).map(([path, ratio]) => `${path} ${pick(ratio).toFixed(2)}x`).join(', ');
-    const met = Object.values(placement.ratios).every((ratio) => ratio.nginx >= 0.9);
-    lines.push(`  medians of the rounds' ratios: through nginx / at the backend ${ratios((r) => r.nginx)} (target >= 0.9: ${met ? 'met' : 'MISSED'})`);
-    lines.push(`    the hop alone, bare nginx / at the backend: ${ratios((r) => r.bare)}; the generated configuration, nginx / bare nginx: ${ratios((r) => r.configuration)}`);
+    const target = TARGETS[placement.name];
+    const met = Object.values(placement.ratios).every((ratio) => target.ratio(ratio) >= target.minimum);
+    lines.push(`  target: ${target.label} ${ratios(target.ratio)} (>= ${target.minimum}: ${met ? 'met' : 'MISSED'})`);
+    lines.push(`    through nginx / at the backend ${ratios((r) => r.nginx)}; the hop alone, bare nginx / at the backend ${ratios((r) => r.bare)}; nginx / bare nginx ${ratios((r) => r.configuration)}`);
+    lines.push(`    publishing, via the published port on loopback / at nginx's address: ${ratios((r) => r.publishing)}`);
   }
-  for (const m of stack.memory) lines.push(`${m.service.padEnd(9)} peak ${String(m.peakMiB).padStart(6)} MiB of ${m.budgetMiB} MiB budget: ${m.within ? 'within' : 'OVER'}`);
-  lines.push(`every service within its memory budget under load: ${stack.memory.every((m) => m.within) ? 'met' : 'MISSED'}`);
-  process.stdout.write(`\nRunning stack (example answers; wrk, ${CONNECTIONS} connections, medians of ${ROUNDS} alternating rounds of ${LOAD_SECONDS} s per target)\n${lines.join('\n')}\n`);
+  for (const m of result.memory) lines.push(`${m.service.padEnd(9)} peak ${String(m.peakMiB).padStart(6)} MiB of ${m.budgetMiB} MiB budget: ${m.within ? 'within' : 'OVER'}`);
+  lines.push(`every service within its memory budget under load: ${result.memory.every((m) => m.within) ? 'met' : 'MISSED'}`);
+  return lines.join('\n');
+}
+
+/** BENCH_ENGINES: which engines boot the stack, in order (default "docker,podman"). */
+function engines(): ('docker' | 'podman')[] {
+  const names = (process.env['BENCH_ENGINES'] ?? 'docker,podman').split(',').map((name) => name.trim());
+  for (const name of names) if (name !== 'docker' && name !== 'podman') throw new Error(`BENCH_ENGINES: docker or podman, not ${JSON.stringify(name)}`);
+  return names as ('docker' | 'podman')[];
+}
+
+// The running stack needs root and the e2e engines; BENCH_STACK=0 skips it.
+const stack: EngineResult[] = [];
+if (process.env['BENCH_STACK'] !== '0' && process.getuid?.() === 0) {
+  const wanted = engines();
+  await startDockerd();
+  try {
+    ensureImages();
+    for (const name of wanted) {
+      const driver: StackDriver = name === 'docker' ? await DockerComposeDriver.create() : new PodmanRunnerDriver();
+      const result = await benchmarkStack(driver);
+      stack.push(result);
+      process.stdout.write(`\nRunning stack (example answers; wrk, ${CONNECTIONS} connections, medians of ${ROUNDS} alternating rounds of ${LOAD_SECONDS} s per target) on ${stackReport(result)}\n`);
+    }
+  } finally {
+    await stopDockerd();
+  }
 } else if (process.env['BENCH_STACK'] !== '0') {
-  process.stdout.write('\nRunning stack: skipped, it needs root (rootful podman boots the stack)\n');
+  process.stdout.write('\nRunning stack: skipped, it needs root (both engines run as root here)\n');
 }
 mkdirSync('bench-results', { recursive: true });
 writeFileSync('bench-results/latest.json', `${JSON.stringify({ machine, runs, generation, peakRssMiB: rss, stack }, null, 2)}\n`);

@@ -1,9 +1,11 @@
 /**
- * Running-stack benchmarks: the example stack booted in podman by the end-to-end runner, loaded
- * with wrk through nginx, through a bare proxy_pass nginx (the control, bare-proxy.ts) and at the
- * backend directly (all at their addresses on the stack's own network, inside 198.18.0.0/15, so
- * the paths differ only by the proxy), then each container's peak memory read from its cgroup and
- * set against the limit in the generated compose.yaml.
+ * Running-stack benchmarks: the example stack booted on Docker Engine by docker-compose and on
+ * podman by the end-to-end runner (the e2e tests' drivers), loaded with wrk through nginx,
+ * through a bare proxy_pass nginx (the control, bare-proxy.ts) and at the backend directly (all
+ * at their addresses on the stack's own network, inside 198.18.0.0/15, so the paths differ only
+ * by the proxy), and through nginx's published port on loopback (what the engine's publishing
+ * adds: Docker's userland proxy, podman's NAT); then each container's peak memory read from its
+ * cgroup and set against the limit in the generated compose.yaml.
  *
  * Targets are measured in rounds of alternating order (A B C D, D C B A, ...), so the two loads of
  * a path always run back to back; the ratio is the median of the per-round ratios, so a slow
@@ -22,10 +24,9 @@ import { join } from 'node:path';
 import { parseMemorySize } from '../generators/lib/answers/memory-size.js';
 import { BACKEND_HEALTH_PATH, BACKEND_PORT, NGINX_HTTP_PORT } from '../generators/lib/stack/model.js';
 import { planStack, type StackPlan } from '../test/e2e/runner/compose.js';
-import { down, podman, up } from '../test/e2e/runner/runner.js';
-import { BARE_PROXY_SERVICE, startBareProxy } from './bare-proxy.js';
-import { ensureImages } from '../test/e2e/support/images.js';
-import type { Engine } from '../generators/lib/verify/engine.js';
+import type { StackDriver } from '../test/e2e/support/driver.js';
+import { BARE_PROXY_SERVICE, addBareProxyService } from './bare-proxy.js';
+import type { Engine, EngineName } from '../generators/lib/verify/engine.js';
 import { median } from './generation.js';
 import { cpuSecondsReader } from './cgroup-cpu.js';
 import { load, wrkAvailable, type LoadSample } from './load.js';
@@ -46,12 +47,15 @@ const MAX_ANSWERS = 200_000;
 const PATHS = [BACKEND_HEALTH_PATH, '/api/items'] as const;
 
 /**
- * What a path is loaded through, each the container of that service name: the generated nginx,
- * the control nginx that only proxies, the backend directly.
+ * What a path is loaded through: the generated nginx, the control nginx that only proxies, the
+ * backend directly (each at its container's address), and the generated nginx through the port
+ * the engine publishes on the host's loopback.
  */
-const VIAS = ['nginx', BARE_PROXY_SERVICE, 'backend'] as const;
+const VIAS = ['nginx', BARE_PROXY_SERVICE, 'backend', 'published'] as const;
 type Via = (typeof VIAS)[number];
-const VIA_LABELS: Record<Via, string> = { nginx: 'through nginx', [BARE_PROXY_SERVICE]: 'through bare nginx', backend: 'at the backend' };
+const VIA_LABELS: Record<Via, string> = { nginx: 'through nginx', [BARE_PROXY_SERVICE]: 'through bare nginx', backend: 'at the backend', published: 'via published port' };
+/** The container whose CPU a load through each way is charged to (besides the backend's). */
+const PROXY_OF: Record<Via, string | undefined> = { nginx: 'nginx', [BARE_PROXY_SERVICE]: BARE_PROXY_SERVICE, backend: undefined, published: 'nginx' };
 
 export interface TargetResult {
   target: string;
@@ -73,6 +77,8 @@ export interface PathRatios {
   bare: number;
   /** The generated configuration on top of the hop: generated nginx / bare nginx. */
   configuration: number;
+  /** What the engine's publishing costs: through the published port / through nginx's address. */
+  publishing: number;
 }
 
 export interface PlacementResult {
@@ -120,22 +126,24 @@ function placements(cpus: number[]): Placement[] {
   return [tiered, shared];
 }
 
-async function place(engine: Engine, containers: { name: string; service: string }[], placement: Placement): Promise<void> {
-  for (const container of containers) await engine.must(['update', '--cpuset-cpus', placement.serviceCpus[container.service]!, container.name]);
+async function place(engine: Engine, containers: { id: string; service: string }[], placement: Placement): Promise<void> {
+  for (const container of containers) await engine.must(['update', '--cpuset-cpus', placement.serviceCpus[container.service]!, container.id]);
 }
 
 /** CPU seconds used so far, per container (by service). */
-type CpuReaders = Record<Via, () => number>;
+type CpuReaders = Record<string, () => number>;
 type Sample = LoadSample & { cpuMsPerAnswer: TargetResult['cpuMsPerAnswer'] };
 
 function measurePlacement(urls: Record<Via, string>, cpu: CpuReaders, placement: Placement): PlacementResult {
   const targets = PATHS.flatMap((path) => VIAS.map((via) => ({ path, via, url: `${urls[via]}${path}` })));
   const run = (target: (typeof targets)[number], seconds: number): Sample => {
-    const proxy = target.via === 'backend' ? undefined : cpu[target.via];
-    const before = { proxy: proxy?.() ?? 0, backend: cpu.backend() };
+    const proxyService = PROXY_OF[target.via];
+    const proxy = proxyService ? cpu[proxyService] : undefined;
+    const backend = cpu['backend']!;
+    const before = { proxy: proxy?.() ?? 0, backend: backend() };
     const sample = load({ url: target.url, host: SERVER_NAME, seconds, connections: CONNECTIONS, maxAnswers: MAX_ANSWERS, cpus: placement.loaderCpus });
     const perAnswer = (cpuSeconds: number) => Math.round((cpuSeconds * 1e6) / Math.max(sample.answered, 1)) / 1000;
-    return { ...sample, cpuMsPerAnswer: { proxy: perAnswer((proxy?.() ?? 0) - before.proxy), backend: perAnswer(cpu.backend() - before.backend) } };
+    return { ...sample, cpuMsPerAnswer: { proxy: perAnswer((proxy?.() ?? 0) - before.proxy), backend: perAnswer(backend() - before.backend) } };
   };
   // Warm-up, not measured: after a move to other CPUs, and for each worker's first requests.
   for (const target of targets) run(target, 2);
@@ -166,17 +174,20 @@ function measurePlacement(urls: Record<Via, string>, cpu: CpuReaders, placement:
     return Math.round(median(rounds(path, over).map((rps, round) => rps / base[round]!)) * 100) / 100;
   };
   const ratios = Object.fromEntries(
-    PATHS.map((path) => [path, { nginx: ratio(path, 'nginx', 'backend'), bare: ratio(path, BARE_PROXY_SERVICE, 'backend'), configuration: ratio(path, 'nginx', BARE_PROXY_SERVICE) }]),
+    PATHS.map((path) => [
+      path,
+      { nginx: ratio(path, 'nginx', 'backend'), bare: ratio(path, BARE_PROXY_SERVICE, 'backend'), configuration: ratio(path, 'nginx', BARE_PROXY_SERVICE), publishing: ratio(path, 'published', 'nginx') },
+    ]),
   );
   return { name: placement.name, description: placement.description, targets: results, ratios };
 }
 
-async function peakMemory(engine: Engine, plan: StackPlan, containers: { name: string; service: string }[]): Promise<MemoryResult[]> {
+async function peakMemory(engine: Engine, plan: StackPlan, containers: { id: string; service: string }[]): Promise<MemoryResult[]> {
   const limits = new Map(plan.services.map((service) => [service.name, service.memory]));
   const memory: MemoryResult[] = [];
   for (const container of containers) {
     // cgroup v1 keeps the peak since the container started; v2 calls it memory.peak.
-    const read = await engine.exec(container.name, ['sh', '-c', 'cat /sys/fs/cgroup/memory/memory.max_usage_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.peak']);
+    const read = await engine.exec(container.id, ['sh', '-c', 'cat /sys/fs/cgroup/memory/memory.max_usage_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.peak']);
     const peakMiB = Math.round((Number(read.stdout.trim()) / 1024 ** 2) * 10) / 10;
     const limit = parseMemorySize(limits.get(container.service) ?? '');
     if (!limit) throw new Error(`${container.service} has no memory limit in compose.yaml`);
@@ -186,9 +197,16 @@ async function peakMemory(engine: Engine, plan: StackPlan, containers: { name: s
   return memory;
 }
 
-export async function benchmarkStack(): Promise<{ placements: PlacementResult[]; memory: MemoryResult[] }> {
+export interface EngineResult {
+  engine: EngineName;
+  client: string;
+  placements: PlacementResult[];
+  memory: MemoryResult[];
+}
+
+/** Boots the example stack (and the control) with `driver`, loads it in each placement, takes it down. */
+export async function benchmarkStack(driver: StackDriver): Promise<EngineResult> {
   if (!wrkAvailable()) throw new Error('wrk is missing: run scripts/test-prerequisites.sh (it installs the Debian package wrk)');
-  ensureImages();
   const directory = join(mkdtempSync(join(tmpdir(), 'bench-stack-')), PROJECT);
   mkdirSync(directory);
   // The rate limit is raised: one load generator is one client address, and 429s are not throughput.
@@ -197,29 +215,35 @@ export async function benchmarkStack(): Promise<{ placements: PlacementResult[];
     env: { PATH: process.env['PATH'], CI: 'true' },
     stdio: 'ignore',
   });
-  await up(directory);
+  const plan = planStack(directory);
+  addBareProxyService(directory, readFileSync(join(directory, 'nginx/nginx.conf'), 'utf8'), SERVER_NAME);
+  await driver.build(directory);
+  await driver.up(directory);
   try {
-    const engine = podman();
-    const plan = planStack(directory);
-    await startBareProxy(engine, plan, readFileSync(join(directory, 'nginx/nginx.conf'), 'utf8'), SERVER_NAME);
+    const engine = driver.engine();
     const containers = await engine.containers(PROJECT);
     const address = (service: string) => {
       const found = containers.find((container) => container.service === service)?.addresses[`${PROJECT}_frontend-network`];
-      if (!found || !/^198\.1[89]\.\d+\.\d+$/.test(found)) throw new Error(`${service} address ${found} is outside the engine's 198.18.0.0/15`);
+      if (!found || !/^198\.1[89]\.\d+\.\d+$/.test(found)) throw new Error(`${service} address ${found} is outside the engines' 198.18.0.0/15`);
       return found;
     };
-    const port = (via: Via) => (via === 'backend' ? BACKEND_PORT : NGINX_HTTP_PORT);
-    const urls = Object.fromEntries(VIAS.map((via) => [via, `http://${address(via)}:${port(via)}`])) as Record<Via, string>;
-    const pid = async (service: string) => Number((await engine.must(['inspect', '--format', '{{.State.Pid}}', containers.find((c) => c.service === service)!.name])).trim());
-    const cpu = Object.fromEntries(await Promise.all(VIAS.map(async (via) => [via, cpuSecondsReader(await pid(via))] as const))) as CpuReaders;
+    const urls: Record<Via, string> = {
+      nginx: `http://${address('nginx')}:${NGINX_HTTP_PORT}`,
+      [BARE_PROXY_SERVICE]: `http://${address(BARE_PROXY_SERVICE)}:${NGINX_HTTP_PORT}`,
+      backend: `http://${address('backend')}:${BACKEND_PORT}`,
+      published: `http://127.0.0.1:${HTTP_PORT}`,
+    };
+    const pid = async (service: string) => Number((await engine.must(['inspect', '--format', '{{.State.Pid}}', containers.find((c) => c.service === service)!.id])).trim());
+    const measured = ['nginx', BARE_PROXY_SERVICE, 'backend'];
+    const cpu = Object.fromEntries(await Promise.all(measured.map(async (service) => [service, cpuSecondsReader(await pid(service))] as const))) as CpuReaders;
     const results: PlacementResult[] = [];
     for (const placement of placements(allowedCpus())) {
       await place(engine, containers, placement);
       results.push(measurePlacement(urls, cpu, placement));
     }
     const stackContainers = containers.filter((container) => plan.services.some((service) => service.name === container.service));
-    return { placements: results, memory: await peakMemory(engine, plan, stackContainers) };
+    return { engine: driver.engineName, client: driver.client, placements: results, memory: await peakMemory(engine, plan, stackContainers) };
   } finally {
-    await down(directory, { volumes: true });
+    await driver.down(directory);
   }
 }

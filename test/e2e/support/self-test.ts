@@ -5,7 +5,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
+import { writeCompose } from './compose-file.js';
 import type { CheckGroup, CheckResult } from '../../../generators/lib/verify/checks.js';
 import type { StackDriver } from './driver.js';
 
@@ -26,7 +27,7 @@ function editCompose(directory: string, edit: (compose: Compose) => void): void 
   const path = join(directory, 'compose.yaml');
   const compose = parse(readFileSync(path, 'utf8')) as Compose;
   edit(compose);
-  writeFileSync(path, stringify(compose));
+  writeCompose(path, compose);
 }
 
 function service(compose: Compose, name: string): Record<string, unknown> {
