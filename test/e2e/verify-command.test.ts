@@ -43,8 +43,12 @@ describe('verify command', () => {
     const text = readFileSync(join(directory, 'compose.yaml'), 'utf8');
     const { name, ...rest } = parse(text) as Record<string, unknown>;
     expect(name).toBe('shop');
-    const forV1 = parse(composeFileFor('docker-compose', text)) as Record<string, unknown>;
-    expect(forV1).toEqual(rest);
+    const forV1 = composeFileFor('docker-compose', text);
+    expect(parse(forV1)).toEqual(rest);
+    // Only that line goes: the rest of the text, comments and quoting included, is as written.
+    expect(forV1).toBe(text.replace(/^name: .*\n/m, ''));
+    const octal = 'name: x  # the project\nservices:\n  a:\n    image: a\n    x-mode: 0440\n';
+    expect(composeFileFor('docker-compose', octal)).toBe('services:\n  a:\n    image: a\n    x-mode: 0440\n');
     expect(composeFileFor('docker compose', text)).toBe(text);
     expect(composeFileFor('podman-compose', text)).toBe(text);
   });

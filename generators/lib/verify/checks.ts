@@ -270,16 +270,22 @@ async function checkIsolation(options: VerifyOptions, add: Add): Promise<void> {
 
 /**
  * What a data store must not reach, whatever its route table says (podman gives an internal
- * network no default route; Docker gives one and drops the traffic): the host's address on every
- * network of the stack (its gateways) at nginx's published ports, and nginx itself at its ports.
+ * network no default route; Docker gives one and drops the traffic): nginx's published ports on
+ * the host's address on every network of the stack (its gateways), where they listen on every
+ * address, and nginx itself at its ports. Ports published on one address (bindAddress 127.0.0.1)
+ * do not listen on the gateways, so trying them there would prove nothing: they are left out.
  */
-async function outsideAddresses(engine: Engine, expected: ExpectedStack, containers: Map<string, ContainerInfo>): Promise<string[]> {
+async function outsideAddresses(engine: Engine, expected: ExpectedStack, containers: Map<string, ContainerInfo>): Promise<{ targets: string[]; note: string }> {
   const networks = [...new Set([...containers.values()].flatMap((container) => Object.keys(container.addresses)))];
   const gateways = [...new Set(Object.values(await engine.gateways(networks)).flat())];
-  const published = [expected.httpPort, ...(expected.https ? [expected.https.port] : [])];
+  const wildcard = ['0.0.0.0', '::', '[::]', ''].includes(expected.httpBindAddress);
+  const published = wildcard ? [expected.httpPort, ...(expected.https ? [expected.https.port] : [])] : [];
   const nginxPorts = [NGINX_CONTAINER_HTTP_PORT, ...(expected.https ? [NGINX_CONTAINER_HTTPS_PORT] : [])];
   const nginxAddresses = Object.values(containers.get('nginx')?.addresses ?? {});
-  return [...gateways.flatMap((address) => published.map((port) => `${address}:${port}`)), ...nginxAddresses.flatMap((address) => nginxPorts.map((port) => `${address}:${port}`))];
+  return {
+    targets: [...gateways.flatMap((address) => published.map((port) => `${address}:${port}`)), ...nginxAddresses.flatMap((address) => nginxPorts.map((port) => `${address}:${port}`))],
+    note: wildcard ? '' : `; ports published on ${expected.httpBindAddress} only, so not tried on the gateways`,
+  };
 }
 
 /** One exec: every target in parallel (3 s each), and the store's own port as the control that the probe works. */
@@ -287,8 +293,8 @@ const CONNECT_PROBE = `for t in "$@"; do
   ( if timeout 3 bash -c 'exec 3<>"/dev/tcp/\${0%:*}/\${0##*:}"' "$t" 2>/dev/null; then echo "CONNECTED $t"; else echo "closed $t $?"; fi ) &
 done; wait`;
 
-async function cannotConnectOut(engine: Engine, container: ContainerInfo, store: string, port: number, targets: string[]): Promise<Parameters<Add>> {
-  const name = `${store} cannot connect outside its internal network`;
+async function cannotConnectOut(engine: Engine, container: ContainerInfo, store: string, port: number, { targets, note }: { targets: string[]; note: string }): Promise<Parameters<Add>> {
+  const name = `${store} cannot connect to nginx or its published ports`;
   const own = Object.values(container.addresses)[0];
   if (!own || targets.length === 0) return [name, false, own ? 'no outside address to try (no network gateways or nginx address found)' : `${store} has no container address`];
   const control = `${own}:${port}`;
@@ -296,7 +302,7 @@ async function cannotConnectOut(engine: Engine, container: ContainerInfo, store:
   const connected = new Set(probe.stdout.split('\n').filter((line) => line.startsWith('CONNECTED ')).map((line) => line.slice('CONNECTED '.length).trim()));
   if (!connected.has(control)) return [name, false, `control: ${store} could not connect to itself at ${control} (probe tools timeout, bash missing?) ${probe.stderr.trim().slice(0, 80)}`];
   const reached = targets.filter((target) => connected.has(target));
-  return [name, reached.length === 0, reached.length ? `connected to ${reached.join(', ')}` : `${targets.length} host and nginx addresses tried (${targets.slice(0, 3).join(', ')}${targets.length > 3 ? ', ...' : ''})`];
+  return [name, reached.length === 0, reached.length ? `connected to ${reached.join(', ')}` : `${targets.length} host and nginx addresses tried (${targets.slice(0, 3).join(', ')}${targets.length > 3 ? ', ...' : ''})${note}`];
 }
 
 // 4. Authentication ------------------------------------------------------------------------------
@@ -420,7 +426,7 @@ async function checkSecrets(options: VerifyOptions, add: Add): Promise<void> {
 async function checkPersistence(options: VerifyOptions, add: Add): Promise<void> {
   const { engine, expected, recreate } = options;
   if (!recreate) {
-    add('a service can be recreated', false, 'no way to recreate a service with this engine (docker compose or the e2e runner)');
+    add('a service can be recreated', false, 'no Compose client for this engine answered, so no service can be recreated');
     return;
   }
   const token = `verify-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;

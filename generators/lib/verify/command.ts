@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { runChecks, type CheckGroup, CHECK_GROUPS } from './checks.js';
-import { detectComposeClient, mustCompose, type ComposeClient } from './compose-client.js';
+import { CANDIDATES, detectComposeClient, mustCompose, type ComposeClient, type ExecResult } from './compose-client.js';
 import { detectEngine, Engine, type EngineName } from './engine.js';
 import { formatReport } from './report.js';
 import { readExpectedStack } from './stack.js';
@@ -16,7 +16,7 @@ Checks the running stack of the repository in the current directory (found by th
 Compose labels of the project named in compose.yaml):
   1 health       every service healthy by its own healthcheck; depends_on order held
   2 routing      nginx on the published port (loopback): /health/, routes, 404s, 444, headers
-  3 isolation    nginx cannot resolve or reach the data stores; they cannot reach the host or nginx
+  3 isolation    nginx cannot resolve or reach the data stores; they cannot reach nginx or its ports
   4 auth         Postgres and Redis accept the generated secrets and refuse wrong or none
   5 secrets      each service sees only its secrets; none in argv, environment or compose.yaml
   6 persistence  (--persistence only: RESTARTS the data stores) data survives recreation
@@ -80,9 +80,10 @@ export async function runVerify(argv: string[], cwd: string, output: VerifyOutpu
     expected,
     groups,
     persistence: values.persistence === true,
-    recreate: client ? (service) => recreateService(engine, client, cwd, expected.project, service) : undefined,
+    recreate: client ? async (service) => void (await recreateService(engine, client, cwd, expected.project, service)) : undefined,
   });
-  const via = persistence ? `; recreating through ${client ? `${client.name} ${client.version}` : 'no Compose client (none of docker compose, docker-compose, podman-compose answered)'}` : '';
+  const tried = CANDIDATES[engine.name].map((candidate) => candidate.name).join(', ');
+  const via = persistence ? `; recreating through ${client ? `${client.name} ${client.version}` : `no Compose client (none of ${tried} answered)`}` : '';
   output.out(`secure-stack verify: project ${expected.project} on ${engine.name}${via}\n${formatReport(results)}\n`);
   return results.every((result) => result.ok) ? 0 : 1;
 }
@@ -91,12 +92,12 @@ export async function runVerify(argv: string[], cwd: string, output: VerifyOutpu
  * Recreates one service keeping its volumes (`up -d --no-deps --force-recreate`), then waits until
  * the engine reports it healthy.
  */
-export async function recreateService(engine: Engine, client: ComposeClient, directory: string, project: string, service: string, healthDeadlineMs = 180_000): Promise<void> {
-  await mustCompose(client, directory, project, ['up', '-d', '--no-deps', '--force-recreate', service], 300_000);
+export async function recreateService(engine: Engine, client: ComposeClient, directory: string, project: string, service: string, healthDeadlineMs = 180_000): Promise<ExecResult> {
+  const result = await mustCompose(client, directory, project, ['up', '-d', '--no-deps', '--force-recreate', service], 300_000);
   const deadline = Date.now() + healthDeadlineMs;
   for (;;) {
     const container = (await engine.containers(project)).find((candidate) => candidate.service === service && candidate.running);
-    if (container?.health === 'healthy') return;
+    if (container?.health === 'healthy') return result;
     if (Date.now() > deadline) throw new Error(`${service} did not become healthy within ${Math.round(healthDeadlineMs / 1000)} s of being recreated`);
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }

@@ -9,10 +9,12 @@
  * (`-f -`) without that key and the same name as `-p`, so nothing is written into the user's
  * repository; relative paths resolve against `--project-directory`, as for the file itself.
  */
-import { parseDocument } from 'yaml';
+import { isMap, isScalar, parseDocument } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runProcess, type EngineName, type ExecResult } from './engine.js';
+
+export type { ExecResult };
 
 export type ComposeClientName = 'docker compose' | 'docker-compose' | 'podman-compose';
 
@@ -24,7 +26,7 @@ export interface ComposeClient {
   env: NodeJS.ProcessEnv;
 }
 
-const CANDIDATES: Record<EngineName, { name: ComposeClientName; command: string; prefix: string[] }[]> = {
+export const CANDIDATES: Record<EngineName, { name: ComposeClientName; command: string; prefix: string[] }[]> = {
   docker: [
     { name: 'docker compose', command: 'docker', prefix: ['compose'] },
     { name: 'docker-compose', command: 'docker-compose', prefix: [] },
@@ -50,12 +52,24 @@ export async function detectComposeClient(engine: EngineName, env: NodeJS.Proces
   return undefined;
 }
 
-/** compose.yaml as the client is given it: unchanged, or without `name:` for docker-compose 1.29. */
+/**
+ * compose.yaml as the client is given it: unchanged, or for docker-compose 1.29 with the line of
+ * the top-level `name:` cut out of the text, so that nothing else is re-serialised (YAML 1.1, which
+ * 1.29 reads, gives some plain scalars another value than YAML 1.2 does: `0440` is octal there).
+ */
 export function composeFileFor(client: ComposeClientName, composeText: string): string {
   if (client !== 'docker-compose') return composeText;
   const document = parseDocument(composeText);
-  document.delete('name');
-  return String(document);
+  if (!isMap(document.contents)) return composeText;
+  const pair = document.contents.items.find((item) => isScalar(item.key) && item.key.value === 'name');
+  if (!pair) return composeText;
+  const start = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+  const end = isScalar(pair.value) ? pair.value.range?.[2] : undefined;
+  // A block mapping's key starts a line; a flow mapping at the top ({name: x, ...}) is not cut.
+  if (start === undefined || end === undefined || (start > 0 && composeText[start - 1] !== '\n')) {
+    throw new Error('compose.yaml: the top-level name: is not on a line of its own; docker-compose 1.29 cannot read a file with it');
+  }
+  return composeText.slice(0, start) + composeText.slice(end);
 }
 
 /** Runs `<client> -p PROJECT ... ARGS` for the repository in `directory`. */
@@ -66,7 +80,9 @@ export function runCompose(client: ComposeClient, directory: string, project: st
     const stdin = composeFileFor(client.name, readFileSync(composePath, 'utf8'));
     return runProcess(command, [...prefix, '--project-name', project, '--project-directory', directory, '--file', '-', ...args], { cwd: directory, env: client.env, stdin, timeoutMs });
   }
-  return runProcess(command, [...prefix, '--project-name', project, '--project-directory', directory, '--file', composePath, ...args], { cwd: directory, env: client.env, timeoutMs });
+  // podman-compose 1.0.3 (Debian 12) has no --project-directory: it resolves paths from the file's directory.
+  const projectDirectory = client.name === 'podman-compose' ? [] : ['--project-directory', directory];
+  return runProcess(command, [...prefix, '--project-name', project, ...projectDirectory, '--file', composePath, ...args], { cwd: directory, env: client.env, timeoutMs });
 }
 
 /** Throws with the client's own words when it fails. */

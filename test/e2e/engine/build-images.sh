@@ -283,21 +283,26 @@ build_rootfs() {
 }
 
 import_image() {  # import_image ENGINE NAME HASH
-  local engine="$1" name="$2" hash="$3" old c changes=() quiet=() dockerfile=""
+  local engine="$1" name="$2" hash="$3" old c changes=() dockerfile="" label
   "${name}_recipe"
   old="$("$engine" image inspect --format '{{.Id}}' "$REF" 2>/dev/null || true)"
-  # docker import (20.10) refuses STOPSIGNAL: a one-line build on top of the import sets it.
-  for c in "${CHANGES[@]}"; do
-    if [ "$engine" = docker ] && [[ "$c" == STOPSIGNAL* ]]; then dockerfile+="$c"$'\n'; else changes+=(--change "$c"); fi
-  done
-  [ "$engine" = podman ] && quiet=(--quiet)
-  "$engine" import "${quiet[@]}" "${changes[@]}" \
-    --change "LABEL $LABEL_HASH=$hash" \
-    --change "LABEL org.secure-stack.e2e.stand-in=\"Debian-$SUITE-based local stand-in, not the official image\"" \
-    --message "secure-stack e2e stand-in ($name, recipe $hash)" \
-    "$SSE_CACHE_DIR/tarballs/$name-$hash.tar" "$REF" >/dev/null
-  if [ -n "$dockerfile" ]; then
-    printf 'FROM %s\n%s' "$REF" "$dockerfile" | docker build --quiet --tag "$REF" - >/dev/null
+  label="LABEL org.secure-stack.e2e.stand-in=\"Debian-$SUITE-based local stand-in, not the official image\""
+  if [ "$engine" = podman ]; then
+    for c in "${CHANGES[@]}"; do changes+=(--change "$c"); done
+    podman import --quiet "${changes[@]}" --change "LABEL $LABEL_HASH=$hash" --change "$label" \
+      --message "secure-stack e2e stand-in ($name, recipe $hash)" \
+      "$SSE_CACHE_DIR/tarballs/$name-$hash.tar" "$REF" >/dev/null
+  else
+    # docker import (20.10) refuses STOPSIGNAL: a build on top of the import sets it, and the
+    # recipe's label last, so an image interrupted half-way is never taken for up to date.
+    for c in "${CHANGES[@]}"; do
+      if [[ "$c" == STOPSIGNAL* ]]; then dockerfile+="$c"$'\n'; else changes+=(--change "$c"); fi
+    done
+    docker import "${changes[@]}" --change "$label" --message "secure-stack e2e stand-in ($name, recipe $hash)" \
+      "$SSE_CACHE_DIR/tarballs/$name-$hash.tar" "$REF-import" >/dev/null
+    printf 'FROM %s\n%sLABEL %s=%s\n' "$REF-import" "$dockerfile" "$LABEL_HASH" "$hash" |
+      docker build --quiet --tag "$REF" - >/dev/null
+    docker rmi "$REF-import" >/dev/null
   fi
   if [ -n "$old" ]; then "$engine" rmi "$old" >/dev/null 2>&1 || true; fi
 }

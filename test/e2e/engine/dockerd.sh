@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The e2e Docker Engine: Debian's dockerd 20.10, started as root entirely in private paths, so it
-# never touches the machine's default socket, /var/lib/docker or /run/docker:
+# The e2e Docker Engine: Debian's dockerd 20.10 (/usr/sbin/dockerd), started as root in private
+# paths, so it never touches the machine's default socket, /var/lib/docker, /run/docker or docker0:
 #
 #   test/e2e/engine/dockerd.sh start     # idempotent; waits until the daemon answers (~2 s)
 #   test/e2e/engine/dockerd.sh clean     # removes every container, network and volume in it (not images)
@@ -10,29 +10,41 @@
 #
 # Paths: config, socket, pidfile and exec-root under $SSE_RUN_DIR/docker (default
 # /run/secure-stack-e2e/docker); data-root (images, volumes) under $SSE_CACHE_DIR/docker, kept
-# between runs so warm runs find the stand-in images. Every address it hands out is inside
-# 198.18.0.0/15: the default bridge 198.18.250.0/24, networks from 198.19.0.0/17 (podman's pools
-# are 198.18.128.0/18 and 198.19.128.0/17's other half is left for a swarm).
+# between runs so warm runs find the stand-in images. Its default bridge is its own, sse-docker0
+# at 198.18.250.1/24, made here and removed by stop; networks come from 198.19.0.0/17 (podman's
+# pool is 198.18.128.0/18; 198.19.128.0/17 is left for a swarm). Outside these: containerd's shim
+# sockets in /run/containerd/s (a path containerd 1.6 fixes), and where the machine already runs
+# containerd on /run/containerd/containerd.sock, dockerd uses that one instead of starting its own.
 set -euo pipefail
 
 ENGINE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=docker-env.sh
 . "$ENGINE_DIR/docker-env.sh"
 
+DOCKERD=/usr/sbin/dockerd
 DOCKER_DIR="$SSE_RUN_DIR/docker"
+CONFIG="$DOCKER_DIR/daemon.json"
 PIDFILE="$DOCKER_DIR/dockerd.pid"
 LOG="$SSE_CACHE_DIR/logs/dockerd.log"
+BRIDGE=sse-docker0
+BRIDGE_ADDRESS=198.18.250.1/24
 
 log() { printf '[dockerd] %s\n' "$*" >&2; }
 
 answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
+# The pid of our dockerd: alive, and started with our config file (not a pid reused since, nor
+# the machine's own dockerd). A pidfile naming anything else is stale and removed.
 running_pid() {
   local pid
   [ -s "$PIDFILE" ] || return 1
   pid="$(cat "$PIDFILE")"
-  kill -0 "$pid" 2>/dev/null && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f /usr/sbin/dockerd)" ] || return 1
-  echo "$pid"
+  if [ -r "/proc/$pid/cmdline" ] && tr '\0' '\n' < "/proc/$pid/cmdline" | grep -qxF "$CONFIG"; then
+    echo "$pid"
+    return 0
+  fi
+  rm -f "$PIDFILE"
+  return 1
 }
 
 write_config() {
@@ -42,13 +54,13 @@ write_config() {
   nofile="$(ulimit -Hn)"
   [ "$nofile" = unlimited ] && nofile=65536
   [ "$nofile" -gt 65536 ] && nofile=65536
-  cat > "$DOCKER_DIR/daemon.json.tmp" <<EOF
+  cat > "$CONFIG.tmp" <<EOF
 {
   "data-root": "$SSE_CACHE_DIR/docker",
   "exec-root": "$DOCKER_DIR/exec",
   "pidfile": "$PIDFILE",
   "hosts": ["unix://$DOCKER_DIR/docker.sock"],
-  "bip": "198.18.250.1/24",
+  "bridge": "$BRIDGE",
   "default-address-pools": [{"base": "198.19.0.0/17", "size": 24}],
   "exec-opts": ["native.cgroupdriver=cgroupfs"],
   "default-ulimits": {"nofile": {"Name": "nofile", "Soft": $nofile, "Hard": $nofile}},
@@ -56,25 +68,15 @@ write_config() {
   "log-level": "warn"
 }
 EOF
-  mv -f "$DOCKER_DIR/daemon.json.tmp" "$DOCKER_DIR/daemon.json"
+  mv -f "$CONFIG.tmp" "$CONFIG"
 }
 
-start() {
-  [ "$(id -u)" = 0 ] || { log "dockerd needs root"; exit 1; }
-  command -v dockerd >/dev/null || { log "dockerd missing (apt-get install docker.io)"; exit 1; }
-  mkdir -p "$DOCKER_DIR" "$SSE_CACHE_DIR/docker" "$SSE_CACHE_DIR/logs"
-  if running_pid >/dev/null && answers; then return 0; fi
-  write_config
-  # setsid: the daemon outlives the shell that started it, and a Ctrl-C in that shell does not reach it.
-  setsid dockerd --config-file "$DOCKER_DIR/daemon.json" >> "$LOG" 2>&1 < /dev/null &
-  local deadline=$((SECONDS + 60))
-  until answers; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      log "dockerd did not answer within 60 s; last lines of $LOG:"; tail -n 20 "$LOG" >&2; exit 1
-    fi
-    sleep 0.2
-  done
-  allow_podman_bridges
+# dockerd's "bridge" option takes a bridge the caller made (it then takes its address from it),
+# so the machine's docker0 stays the machine's.
+make_bridge() {
+  ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
+  ip -4 addr show dev "$BRIDGE" | grep -qF "inet $BRIDGE_ADDRESS " || ip addr add "$BRIDGE_ADDRESS" dev "$BRIDGE"
+  ip link set "$BRIDGE" up
 }
 
 # dockerd sets the FORWARD policy to DROP. With br_netfilter on (as on Docker hosts), traffic
@@ -87,15 +89,37 @@ allow_podman_bridges() {
   iptables -C DOCKER-USER "${rule[@]}" 2>/dev/null || iptables -I DOCKER-USER "${rule[@]}"
 }
 
-stop() {
-  local pid deadline
-  pid="$(running_pid)" || return 0
-  kill -TERM "$pid"
-  deadline=$((SECONDS + 60))
-  while kill -0 "$pid" 2>/dev/null; do
-    if [ "$SECONDS" -ge "$deadline" ]; then log "dockerd did not stop within 60 s: killing it"; kill -KILL "$pid"; fi
+start() {
+  [ "$(id -u)" = 0 ] || { log "dockerd needs root"; exit 1; }
+  [ -x "$DOCKERD" ] || { log "$DOCKERD missing (apt-get install docker.io)"; exit 1; }
+  mkdir -p "$DOCKER_DIR" "$SSE_CACHE_DIR/docker" "$SSE_CACHE_DIR/logs"
+  if ! running_pid >/dev/null; then
+    write_config
+    make_bridge
+    # setsid: the daemon outlives the shell that started it, and a Ctrl-C there does not reach it.
+    setsid "$DOCKERD" --config-file "$CONFIG" >> "$LOG" 2>&1 < /dev/null &
+  fi
+  local deadline=$((SECONDS + 60))
+  until answers; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      log "dockerd did not answer within 60 s; last lines of $LOG:"; tail -n 20 "$LOG" >&2; exit 1
+    fi
     sleep 0.2
   done
+  allow_podman_bridges
+}
+
+stop() {
+  local pid deadline
+  if pid="$(running_pid)"; then
+    kill -TERM "$pid"
+    deadline=$((SECONDS + 60))
+    while kill -0 "$pid" 2>/dev/null; do
+      if [ "$SECONDS" -ge "$deadline" ]; then log "dockerd did not stop within 60 s: killing it"; kill -KILL "$pid"; fi
+      sleep 0.2
+    done
+  fi
+  ! ip link show "$BRIDGE" >/dev/null 2>&1 || ip link del "$BRIDGE"
 }
 
 # What an interrupted run left behind (the daemon is the tests' alone): containers, then the

@@ -4,7 +4,7 @@
  * through the same client code `secure-stack verify` uses. Anything the client warns it cannot
  * apply fails the run.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
@@ -28,46 +28,61 @@ export function dockerEnv(): NodeJS.ProcessEnv {
 }
 
 /**
- * Several test runs may share the daemon (a developer's run beside CI's, or two files run by
- * hand): each holds a shared lock while it uses it, and only a run that finds no other holder
- * cleans up what an interrupted run left or stops the daemon.
+ * One test run at a time uses the engines: runs share host ports, project names and the daemon,
+ * so a second run (a file run by hand beside a whole run) waits for the first. The lock is held
+ * by a child process for the run's duration and released when it ends, however the run ends;
+ * a daemon a killed run left is reused, and its leftovers removed, by the next.
  */
-const USERS_LOCK = () => `${dockerEnv()['SSE_RUN_DIR'] ?? '/run/secure-stack-e2e'}/docker-users.lock`;
-const LOCK_BUSY = 75;
+const RUN_LOCK = () => `${dockerEnv()['SSE_RUN_DIR'] ?? '/run/secure-stack-e2e'}/engines.lock`;
 let lockHolder: ChildProcess | undefined;
 
-function dockerdScript(command: 'start' | 'clean' | 'stop', alone: boolean): number {
-  const prefix = alone ? ['flock', '--exclusive', '--nonblock', '--conflict-exit-code', String(LOCK_BUSY), USERS_LOCK()] : [];
-  const argv = [...prefix, `${ENGINE_DIR}dockerd.sh`, command];
-  const result = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 });
-  if (result.status !== 0 && result.status !== LOCK_BUSY) throw new Error(`${argv.join(' ')} failed (${result.status ?? result.signal})`);
-  return result.status;
+function dockerdScript(command: 'start' | 'clean' | 'stop'): void {
+  execFileSync(`${ENGINE_DIR}dockerd.sh`, [command], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 });
 }
 
-/** Starts the private dockerd (idempotent) and, when no other run uses it, removes what an interrupted run left (not images). */
-export async function startDockerd(): Promise<void> {
-  mkdirSync(dirname(USERS_LOCK()), { recursive: true });
-  dockerdScript('start', false);
-  dockerdScript('clean', true);
-  lockHolder = spawn('flock', ['--shared', USERS_LOCK(), 'sh', '-c', 'echo locked; exec cat > /dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    lockHolder?.stdout?.once('data', () => resolve());
-    lockHolder?.once('exit', (code) => reject(new Error(`flock --shared ${USERS_LOCK()} exited (${code})`)));
-  });
-  // Again, holding the lock: a run that stopped the daemon in between cannot do so any more.
-  dockerdScript('start', false);
+async function takeRunLock(): Promise<void> {
+  mkdirSync(dirname(RUN_LOCK()), { recursive: true });
+  const holder = spawn('flock', ['--exclusive', RUN_LOCK(), 'sh', '-c', 'echo locked; exec cat > /dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  lockHolder = holder;
+  const waiting = setTimeout(() => console.warn(`[e2e] waiting for another test run to release ${RUN_LOCK()}`), 2000);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout?.once('data', () => resolve());
+      holder.once('exit', (code) => reject(new Error(`flock ${RUN_LOCK()} exited (${code})`)));
+    });
+  } finally {
+    clearTimeout(waiting);
+  }
 }
 
-/** Stops the daemon unless another run still uses it (the last one out stops it). */
-export async function stopDockerd(): Promise<void> {
+async function releaseRunLock(): Promise<void> {
   const holder = lockHolder;
   lockHolder = undefined;
-  if (holder && holder.exitCode === null) {
-    const exited = new Promise((resolve) => holder.once('exit', resolve));
-    holder.stdin?.end();
-    await exited;
+  if (!holder || holder.exitCode !== null) return;
+  const exited = new Promise((resolve) => holder.once('exit', resolve));
+  holder.stdin?.end();
+  await exited;
+}
+
+/** Takes the run lock, starts the private dockerd (reusing a running one) and removes what an interrupted run left (not images). */
+export async function startDockerd(): Promise<void> {
+  await takeRunLock();
+  try {
+    dockerdScript('start');
+    dockerdScript('clean');
+  } catch (error) {
+    await stopDockerd();
+    throw error;
   }
-  dockerdScript('stop', true);
+}
+
+/** Stops the daemon, then lets the next run in. */
+export async function stopDockerd(): Promise<void> {
+  try {
+    dockerdScript('stop');
+  } finally {
+    await releaseRunLock();
+  }
 }
 
 function projectOf(directory: string): string {
@@ -127,7 +142,8 @@ export class DockerComposeDriver implements StackDriver {
 
   async recreate(directory: string, service: string, options: RecreateOptions = {}): Promise<void> {
     try {
-      await recreateService(this.engine(), this.compose, directory, projectOf(directory), service, options.healthDeadlineMs ?? 180_000);
+      const result = await recreateService(this.engine(), this.compose, directory, projectOf(directory), service, options.healthDeadlineMs ?? 180_000);
+      noWarnings(this.compose, 'up --force-recreate', result.stderr);
     } catch (error) {
       if (!options.tolerateUnhealthy || !/did not become healthy/.test((error as Error).message)) throw error;
     }

@@ -4,9 +4,14 @@ import { mkdirSync } from 'node:fs';
 
 const ENGINE_DIR = new URL('../engine/', import.meta.url).pathname;
 
-export function ensureImages(): void {
+/** Builds the images (when their recipe changed) and imports them into each of `engines`. */
+export function ensureImages(engines: string[] = ['docker', 'podman']): void {
   const runDirectory = process.env['SSE_RUN_DIR'] ?? '/run/secure-stack-e2e';
   mkdirSync(runDirectory, { recursive: true });
   // flock: a globalSetup and a test file (or two vitest runs) never build at the same time.
-  execFileSync('flock', [`${runDirectory}/build-images.lock`, `${ENGINE_DIR}build-images.sh`], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 900_000 });
+  execFileSync('flock', [`${runDirectory}/build-images.lock`, `${ENGINE_DIR}build-images.sh`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 900_000,
+    env: { ...process.env, SSE_IMAGE_ENGINES: engines.join(' ') },
+  });
 }

@@ -69,7 +69,7 @@ export function breakages(typoRoute: string): Breakage[] {
         { group: 'isolation', name: 'postgres joins internal networks only' },
         { group: 'isolation', name: 'nginx cannot resolve postgres' },
         { group: 'isolation', name: 'nginx cannot connect to postgres' },
-        { group: 'isolation', name: 'postgres cannot connect outside its internal network' },
+        { group: 'isolation', name: 'postgres cannot connect to nginx or its published ports' },
       ],
       deadlineMs: 60_000,
     },
