@@ -4,7 +4,7 @@
  * duplicate keys rejected, alias expansion bounded, errors with line and column.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { LineCounter, isAlias, isScalar, parseDocument, visit } from 'yaml';
+import { LineCounter, isAlias, isPair, isScalar, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import { ExitCode, UserError, escapeControls } from '../errors.js';
 
 export const MAX_ANSWERS_FILE_BYTES = 1024 * 1024;
@@ -46,9 +46,7 @@ export function parseAnswersText(text: string, sourceName: string): unknown {
   if (problem) {
     const position = problem.linePos?.[0];
     const where = position ? ` at line ${position.line}, column ${position.col}` : '';
-    // The parser's message quotes the offending source text, which may hold controls or bidi marks.
-    const firstLine = escapeControls(problem.message.split('\n')[0]!);
-    throw new UserError(`Answers file ${sourceName} is not valid JSON or YAML${where}: ${firstLine}`, ExitCode.invalidAnswers);
+    throw new UserError(`Answers file ${sourceName} is not valid JSON or YAML${where}: ${describeProblem(document, problem)}`, ExitCode.invalidAnswers);
   }
   // Two more problems, found in one pass in document order so that each gets its line and column
   // (the yaml package reports the second one later, without a position, and the first not at all):
@@ -84,4 +82,42 @@ export function parseAnswersText(text: string, sourceName: string): unknown {
   } catch (error) {
     throw new UserError(`Answers file ${sourceName} cannot be read: ${escapeControls((error as Error).message)}`, ExitCode.invalidAnswers);
   }
+}
+
+/**
+ * The parser's problem said once, with the key it is about and the rule: its own message repeats
+ * the position ("... at line 2, column 1:") and quotes source text that may hold control marks.
+ */
+function describeProblem(document: Document, problem: YAMLError): string {
+  const offset = problem.pos[0];
+  const parserWords = escapeControls(problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''));
+  if (problem.code === 'DUPLICATE_KEY') {
+    const key = keyPathAt(document, offset, 'key');
+    return `${key ? `key ${key} appears twice` : parserWords}: each key may appear only once`;
+  }
+  if (problem.code === 'TAG_RESOLVE_FAILED') {
+    const key = keyPathAt(document, offset, 'value');
+    const tag = /^Unresolved tag: (.*)$/.exec(parserWords)?.[1]?.replace(/^tag:yaml\.org,2002:/, '!!');
+    return `${key ? `the value of ${key}` : 'a value'} has the tag ${tag ?? '(unknown)'}: tags are not allowed, only plain JSON or YAML 1.2 values`;
+  }
+  return parserWords;
+}
+
+/** The dotted key ("memory.nginx", quoted) of the innermost pair whose key starts at `offset`, or which spans it. */
+function keyPathAt(document: Document, offset: number, where: 'key' | 'value'): string | undefined {
+  let found: string | undefined;
+  const start = (node: unknown) => (node as { range?: [number, number, number] } | null)?.range;
+  visit(document, {
+    Pair(_, pair, path) {
+      const keyRange = start(pair.key);
+      const valueRange = start(pair.value);
+      // A value's tag stands before the value node's own range: the pair spans from its key to its value's end.
+      const hit = where === 'key' ? keyRange?.[0] === offset : keyRange !== undefined && keyRange[0] <= offset && offset < (valueRange?.[2] ?? keyRange[2]);
+      if (!hit) return undefined;
+      const keys = [...path.filter(isPair), pair].map((ancestor) => (isScalar(ancestor.key) ? String(ancestor.key.value) : '?'));
+      found = JSON.stringify(escapeControls(keys.join('.')));
+      return where === 'key' ? visit.BREAK : undefined;
+    },
+  });
+  return found;
 }
