@@ -1,7 +1,8 @@
 /**
  * vitest globalSetup: starts the private Docker Engine (engine/dockerd.sh) and builds the stand-in
  * images into it and into podman, once, before any test file runs; stops dockerd when the run
- * ends, leaving nothing running (unless another test run still uses it: support/docker.ts). Idempotent: warm, the images are up to date in under a second.
+ * ends, leaving nothing running. One test run at a time (support/docker.ts). Idempotent: warm,
+ * the images are up to date in under a second.
  * Each engine whose package is missing is left out; the e2e tests that need it report the missing
  * prerequisite themselves (and fail with CI set).
  */

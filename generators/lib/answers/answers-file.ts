@@ -106,11 +106,11 @@ function describeProblem(document: Document, problem: YAMLError): string {
 /** The dotted key ("memory.nginx", quoted) of the innermost pair whose key starts at `offset`, or which spans it. */
 function keyPathAt(document: Document, offset: number, where: 'key' | 'value'): string | undefined {
   let found: string | undefined;
-  const start = (node: unknown) => (node as { range?: [number, number, number] } | null)?.range;
+  const rangeOf = (node: unknown) => (node as { range?: [number, number, number] } | null)?.range;
   visit(document, {
     Pair(_, pair, path) {
-      const keyRange = start(pair.key);
-      const valueRange = start(pair.value);
+      const keyRange = rangeOf(pair.key);
+      const valueRange = rangeOf(pair.value);
       // A value's tag stands before the value node's own range: the pair spans from its key to its value's end.
       const hit = where === 'key' ? keyRange?.[0] === offset : keyRange !== undefined && keyRange[0] <= offset && offset < (valueRange?.[2] ?? keyRange[2]);
       if (!hit) return undefined;

@@ -7,7 +7,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { ContainerInfo, Engine } from './engine.js';
 import { httpGet, httpGetPaced, type Endpoint, type HttpAnswer } from './http.js';
-import { NGINX_CONTAINER_HTTP_PORT, NGINX_CONTAINER_HTTPS_PORT, secretNeedles, type ExpectedStack } from './stack.js';
+import { NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from '../stack/model.js';
+import { secretNeedles, type ExpectedStack } from './stack.js';
 
 export type CheckGroup = 'health' | 'routing' | 'isolation' | 'auth' | 'secrets' | 'persistence';
 export const CHECK_GROUPS: readonly CheckGroup[] = ['health', 'routing', 'isolation', 'auth', 'secrets', 'persistence'];
@@ -280,7 +281,7 @@ async function outsideAddresses(engine: Engine, expected: ExpectedStack, contain
   const gateways = [...new Set(Object.values(await engine.gateways(networks)).flat())];
   const wildcard = ['0.0.0.0', '::', '[::]', ''].includes(expected.httpBindAddress);
   const published = wildcard ? [expected.httpPort, ...(expected.https ? [expected.https.port] : [])] : [];
-  const nginxPorts = [NGINX_CONTAINER_HTTP_PORT, ...(expected.https ? [NGINX_CONTAINER_HTTPS_PORT] : [])];
+  const nginxPorts = [NGINX_HTTP_PORT, ...(expected.https ? [NGINX_HTTPS_PORT] : [])];
   const nginxAddresses = Object.values(containers.get('nginx')?.addresses ?? {});
   return {
     targets: [...gateways.flatMap((address) => published.map((port) => `${address}:${port}`)), ...nginxAddresses.flatMap((address) => nginxPorts.map((port) => `${address}:${port}`))],

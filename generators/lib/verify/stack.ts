@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
+import { NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from '../stack/model.js';
 
 export interface ExpectedService {
   name: string;
@@ -37,8 +38,6 @@ export interface ExpectedStack {
 }
 
 const GENERATOR_KEY = 'generator-secure-stack';
-export const NGINX_CONTAINER_HTTP_PORT = 8080;
-export const NGINX_CONTAINER_HTTPS_PORT = 8443;
 
 type Json = Record<string, unknown>;
 
@@ -88,9 +87,9 @@ export function readExpectedStack(directory: string): ExpectedStack {
 
   const nginx = object(object(compose['services'])['nginx']);
   const ports = (Array.isArray(nginx['ports']) ? nginx['ports'] : []).map(String);
-  const httpMapping = ports.map(parsePort).find((port) => port?.container === NGINX_CONTAINER_HTTP_PORT) ?? ports.map(parsePort)[0];
+  const httpMapping = ports.map(parsePort).find((port) => port?.container === NGINX_HTTP_PORT) ?? ports.map(parsePort)[0];
   if (!httpMapping) throw new Error('compose.yaml: nginx publishes no port');
-  const httpsMapping = ports.map(parsePort).find((port) => port?.container === NGINX_CONTAINER_HTTPS_PORT);
+  const httpsMapping = ports.map(parsePort).find((port) => port?.container === NGINX_HTTPS_PORT);
   const tls = answers['tls'] !== undefined && answers['tls'] !== 'off' && answers['tls'] !== false;
   const certificateFile = secretFiles['tls_cert'];
   if (tls && (!httpsMapping || !certificateFile)) throw new Error('.yo-rc.json turns TLS on but compose.yaml publishes no HTTPS port or has no tls_cert secret');

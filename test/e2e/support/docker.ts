@@ -85,10 +85,19 @@ export async function stopDockerd(): Promise<void> {
   }
 }
 
+interface ComposeFile {
+  name?: string;
+  services: Record<string, { build?: unknown; image?: string }>;
+}
+
+function composeOf(directory: string): ComposeFile {
+  return parse(readFileSync(join(directory, 'compose.yaml'), 'utf8')) as ComposeFile;
+}
+
 function projectOf(directory: string): string {
-  const compose = parse(readFileSync(join(directory, 'compose.yaml'), 'utf8')) as { name?: string };
-  if (!compose.name) throw new Error(`${directory}/compose.yaml has no name`);
-  return compose.name;
+  const { name } = composeOf(directory);
+  if (!name) throw new Error(`${directory}/compose.yaml has no name`);
+  return name;
 }
 
 /** Fails on anything the client says it ignored or cannot apply ("WARNING: ..."). */
@@ -128,15 +137,14 @@ export class DockerComposeDriver implements StackDriver {
     // which nothing waits for, is waited for here.
     const result = await mustCompose(this.compose, directory, project, ['up', '--detach', '--no-build']);
     noWarnings(this.compose, 'up', result.stderr);
-    await this.waitHealthy(project, Object.keys((parse(readFileSync(join(directory, 'compose.yaml'), 'utf8')) as { services: object }).services), 180_000);
+    await this.waitHealthy(project, Object.keys(composeOf(directory).services), 180_000);
   }
 
   async down(directory: string): Promise<void> {
     const project = projectOf(directory);
     await mustCompose(this.compose, directory, project, ['down', '--volumes', '--remove-orphans', '--timeout', '5']);
     // `down --rmi local` keeps images with a tag, as the backend's has: remove it by name.
-    const services = (parse(readFileSync(join(directory, 'compose.yaml'), 'utf8')) as { services: Record<string, { build?: unknown; image?: string }> }).services;
-    const built = Object.values(services).filter((service) => service.build && service.image).map((service) => String(service.image));
+    const built = Object.values(composeOf(directory).services).filter((service) => service.build && service.image).map((service) => String(service.image));
     if (built.length > 0) await runProcess('docker', ['image', 'rm', '--force', ...built], { env: dockerEnv() });
   }
 

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { writeCompose } from './compose-file.js';
 import type { CheckGroup, CheckResult } from '../../../generators/lib/verify/checks.js';
+import { formatReport } from '../../../generators/lib/verify/report.js';
+import { expectAllPassed, verifyStack } from './stacks.js';
 import type { StackDriver } from './driver.js';
 
 type Compose = { services: Record<string, Record<string, unknown>> };
@@ -124,4 +126,23 @@ export function missedFailures(breakage: Breakage, results: CheckResult[]): stri
   return breakage.mustFail
     .filter(({ group, name }) => !results.some((result) => result.group === group && result.name.startsWith(name) && !result.ok))
     .map(({ group, name }) => `${group}: ${name}`);
+}
+
+/**
+ * The whole self-test on a running, passing stack: each breakage applied in turn must fail the
+ * rows it names; then the stack is restored (dependents recreated after postgres, in order, as
+ * `up` would) and checks 1-5 pass again. Returns the breakages whose rows did not fail, each with
+ * the report; `timed` wraps each breakage for the run's timings.
+ */
+export async function selfTestProblems(driver: StackDriver, directory: string, timed: <T>(phase: string, work: () => Promise<T>) => Promise<T>): Promise<string[]> {
+  const problems: string[] = [];
+  for (const breakage of breakages('/api')) {
+    const results = await timed(`broken: ${breakage.name.slice(0, 16)}`, () => withBreakage(driver, directory, breakage, (groups) => verifyStack(driver, directory, groups, false)));
+    const missed = missedFailures(breakage, results);
+    if (missed.length > 0) problems.push(`${breakage.name}: not reported: ${missed.join('; ')}\n${formatReport(results)}`);
+  }
+  await driver.recreate(directory, 'backend');
+  await driver.recreate(directory, 'nginx');
+  expectAllPassed(await verifyStack(driver, directory, ['health', 'routing', 'isolation', 'auth', 'secrets']));
+  return problems;
 }

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runChecks, type CheckGroup, type CheckResult } from '../../../generators/lib/verify/checks.js';
+import { runVerify } from '../../../generators/lib/verify/command.js';
 import { formatReport } from '../../../generators/lib/verify/report.js';
 import { readExpectedStack } from '../../../generators/lib/verify/stack.js';
 import { hasCommand, prerequisite } from '../../support/prerequisites.js';
@@ -20,7 +21,7 @@ export function enginePrerequisite(engine: 'docker' | 'podman'): boolean {
   const root = prerequisite('root (the e2e engines run as root)', () => process.getuid?.() === 0, 'run the tests as root');
   if (!root) return false;
   if (engine === 'podman') return prerequisite('podman', () => hasCommand('podman'), install);
-  return prerequisite('dockerd', () => hasCommand('dockerd'), install) && prerequisite('docker-compose', () => hasCommand('docker-compose', ['version', '--short']), install);
+  return prerequisite('dockerd', () => hasCommand('/usr/sbin/dockerd'), install) && prerequisite('docker-compose', () => hasCommand('docker-compose', ['version', '--short']), install);
 }
 
 const temporaryDirectories: string[] = [];
@@ -61,3 +62,13 @@ export function expectAllPassed(results: CheckResult[]): void {
   if (results.length === 0 || failed.length > 0) throw new Error(`checks failed:\n${formatReport(results)}`);
 }
 
+
+/** `secure-stack verify ARGS` in `directory` with the engine's environment: its exit code and everything it printed. */
+export async function verifyCommand(args: string[], directory: string, env: NodeJS.ProcessEnv): Promise<{ code: number; printed: string }> {
+  let printed = '';
+  const collect = (text: string) => {
+    printed += text;
+  };
+  const code = await runVerify(args, directory, { out: collect, err: collect }, env);
+  return { code, printed };
+}
