@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs as oracles: nginx (nginx -t), Django 3.2 and
-# the backend's client libraries (manage.py check --deploy), and the two container engines that
+# the backend's client libraries (manage.py check --deploy), the third-party scanners (testssl.sh,
+# bandit, shellcheck, yamllint), and the two container engines that
 # boot the generated stacks (Docker Engine with docker-compose, and podman), plus wrk for
 # `npm run bench`. Idempotent; uses sudo when not root. Starts nothing: the tests start their own
 # dockerd in private paths (test/e2e/engine/dockerd.sh) and stop it when they end.
@@ -21,6 +22,11 @@ packages=(
   podman runc conmon netavark aardvark-dns catatonit iptables
   mmdebstrap debian-archive-keyring   # build the stand-in images from Debian packages
   wrk                    # npm run bench: the load generator (the tests do not use it)
+  # Third-party scanners that judge what we generate and ship (test/audit/README.md):
+  testssl.sh             # TLS of the running stacks (its command is testssl)
+  bandit                 # the generated Django backend
+  shellcheck             # every shell script we ship, and the healthchecks we generate
+  yamllint               # compose.yaml
 )
 
 missing=()
