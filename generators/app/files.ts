@@ -10,7 +10,6 @@ const userOwned = (template: string, destination = template): TemplateFile => ({
 export const STACK_FILES: readonly TemplateFile[] = [
   generated('compose.yaml'),
   generated('nginx/nginx.conf'),
-  { ...generated('nginx/dhparam.pem'), when: (model) => model.tls !== null },
   generated('_gitignore', '.gitignore'),
   generated('README.md'),
   generated('secrets/README.md'),

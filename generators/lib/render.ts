@@ -6,7 +6,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import type { StackModel } from './stack/model.js';
-import { dhParamsPem } from './stack/dh-params.js';
 import { securityMeasures } from './stack/security-measures.js';
 
 /**
@@ -52,7 +51,7 @@ function compiled(template: string): ejs.TemplateFunction {
 const q = (value: string | number): string => JSON.stringify(String(value));
 
 export function renderStack(model: StackModel, files: readonly TemplateFile[]): RenderedFile[] {
-  const locals = { ...model, securityMeasures: securityMeasures(model), dhParams: model.tls ? dhParamsPem() : '', q };
+  const locals = { ...model, securityMeasures: securityMeasures(model), q };
   return files
     .filter((file) => file.when?.(model) ?? true)
     .map((file) => ({ path: file.destination, content: compiled(file.template)(locals) as string, owner: file.owner }));

@@ -77,12 +77,40 @@ export interface TlsModel {
   httpsPort: number;
   /** What follows $host in the HTTP-to-HTTPS redirect: ":8443", or nothing for 443. */
   redirectPortSuffix: string;
-  /** OCSP stapling needs a CA's responder: only a provided certificate has one. */
-  stapling: boolean;
   /** Mozilla: two years. includeSubDomains and preload, as Django's check --deploy asks. */
   hsts: string;
-  dhParamsPath: string;
+  profile: TlsProfile;
 }
+
+/** What nginx offers on its HTTPS socket, in OpenSSL's names. */
+export interface TlsProfile {
+  name: string;
+  protocols: readonly string[];
+  ciphers: readonly string[];
+  curves: readonly string[];
+}
+
+/**
+ * Mozilla's server-side TLS guidelines 6.0, "intermediate": TLS 1.2 and 1.3, ECDHE with AEAD
+ * only. 6.0 dropped the DHE suites, so nginx needs no DH parameters. Its first curve,
+ * X25519MLKEM768, is left out: OpenSSL 3.0 (Debian 12, the images' nginx) does not know it and
+ * nginx would refuse the configuration. No OCSP stapling: Let's Encrypt ended its OCSP service in
+ * 2025 and CAs may now omit the responder; browsers check revocation through CRLs, and stapling
+ * would need a resolver that works on every engine (127.0.0.11 is Docker's alone).
+ */
+export const TLS_PROFILE: TlsProfile = {
+  name: 'Mozilla intermediate (server-side TLS guidelines 6.0), without X25519MLKEM768',
+  protocols: ['TLSv1.2', 'TLSv1.3'],
+  ciphers: [
+    'ECDHE-ECDSA-AES128-GCM-SHA256',
+    'ECDHE-RSA-AES128-GCM-SHA256',
+    'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-AES256-GCM-SHA384',
+    'ECDHE-ECDSA-CHACHA20-POLY1305',
+    'ECDHE-RSA-CHACHA20-POLY1305',
+  ],
+  curves: ['X25519', 'prime256v1', 'secp384r1'],
+};
 
 export interface VolumeModel {
   name: string;
@@ -143,7 +171,6 @@ const IMAGE_USERS = { postgres: '999:999', redis: '999:999', backend: '10001:100
 export const NGINX_HEALTH_PATH = '/nginx-health';
 export const BACKEND_HEALTH_PATH = '/health/';
 export const NGINX_HTTPS_PORT = 8443;
-export const DH_PARAMS_PATH = '/etc/nginx/dhparam.pem';
 export const HSTS_HEADER = 'max-age=63072000; includeSubDomains; preload';
 
 export const NETWORKS: Record<NetworkName, NetworkModel> = {
@@ -233,9 +260,8 @@ function tlsModel(answers: Answers): TlsModel | null {
     containerPort: NGINX_HTTPS_PORT,
     httpsPort: answers.httpsPort,
     redirectPortSuffix: answers.httpsPort === 443 ? '' : `:${answers.httpsPort}`,
-    stapling: answers.tls === 'provided',
     hsts: HSTS_HEADER,
-    dhParamsPath: DH_PARAMS_PATH,
+    profile: TLS_PROFILE,
   };
 }
 
@@ -270,7 +296,7 @@ function nginxService(answers: Answers): ServiceModel {
     networks: NETWORK_MEMBERSHIP.nginx,
     secrets: answers.tls === 'off' ? [] : ['tls_cert', 'tls_key'],
     environment: [],
-    volumes: ['./nginx/nginx.conf:/etc/nginx/nginx.conf:ro', ...(answers.tls === 'off' ? [] : [`./nginx/dhparam.pem:${DH_PARAMS_PATH}:ro`])],
+    volumes: ['./nginx/nginx.conf:/etc/nginx/nginx.conf:ro'],
     dependsOn: ['backend'],
     healthcheck: {
       // Sent with the stack's host name: the default server drops every other Host with 444.

@@ -7,7 +7,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { ContainerInfo, Engine } from './engine.js';
 import { httpGet, httpGetPaced, type Endpoint, type HttpAnswer } from './http.js';
-import { NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from '../stack/model.js';
+import { BACKEND_HEALTH_PATH, NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from '../stack/model.js';
+import { clientUrl, followRedirects, hostHeader, redirectProblem } from './redirects.js';
 import { secretNeedles, type ExpectedStack } from './stack.js';
 
 export type CheckGroup = 'health' | 'routing' | 'isolation' | 'auth' | 'secrets' | 'persistence';
@@ -119,6 +120,11 @@ async function checkHealth(options: VerifyOptions, add: Add): Promise<void> {
 
 // 2. Routing through nginx -----------------------------------------------------------------------
 
+/** As a browser sends it: the server name and, unless it is the scheme's default, the published port. */
+function clientHost(expected: ExpectedStack): string {
+  return hostHeader(clientUrl(expected.serverName, mainEndpoint(expected), '/'));
+}
+
 function describe(answer: HttpAnswer): string {
   if (answer.status === undefined) return `no answer (${answer.error ?? 'closed'})`;
   return `${answer.status} ${answer.body.replace(/\s+/g, ' ').slice(0, 100)}`;
@@ -146,17 +152,29 @@ function isLoopbackReachable(address: string): boolean {
 async function checkRouting(options: VerifyOptions, add: Add): Promise<void> {
   const { expected } = options;
   const endpoint = mainEndpoint(expected);
-  const host = expected.serverName;
+  const host = clientHost(expected);
   if (!isLoopbackReachable(expected.httpBindAddress)) {
     add('published port reachable on loopback', false, `nginx is bound to ${expected.httpBindAddress}: verify connects to loopback only`);
     return;
   }
   if (expected.https) {
-    const plain = await httpGetPaced({ port: expected.httpPort }, `${expected.routes[0] ?? ''}/secure-stack-verify`, host);
-    const location = plain.headers['location'] ?? '';
-    add('plain HTTP redirects to HTTPS', (plain.status === 301 || plain.status === 308) && location.startsWith(`https://${host}`), `${describe(plain)} Location: ${location || '(none)'}`);
+    const plainEndpoint = { port: expected.httpPort };
+    const from = clientUrl(expected.serverName, plainEndpoint, `${expected.routes[0] ?? ''}/secure-stack-verify`);
+    const plain = await httpGetPaced(plainEndpoint, from.pathname, hostHeader(from));
+    const location = plain.headers['location'];
+    const httpsOrigin = clientUrl(expected.serverName, endpoint, '/').origin;
+    const problem = redirectProblem(from, location, httpsOrigin) ?? (new URL(location!, from).pathname === from.pathname ? undefined : `the path became ${location}`);
+    add(`plain HTTP redirects to HTTPS on the published port (${httpsOrigin})`, (plain.status === 301 || plain.status === 308) && problem === undefined, `${describe(plain)} Location: ${location ?? '(none)'}${problem ? `: ${problem}` : ''}`);
   }
-  const health = await httpGetPaced(endpoint, '/health/', host);
+  // nginx answers a proxied prefix without its slash with a redirect: it must keep the client's host and port.
+  const slashless = clientUrl(expected.serverName, endpoint, BACKEND_HEALTH_PATH.replace(/\/$/, ''));
+  const followed = await followRedirects(endpoint, slashless);
+  add(
+    `${slashless.pathname} redirects on the published host and port (${slashless.origin}) and ends in 200`,
+    followed.hops.length > 0 && followed.problem === undefined && followed.answer.status === 200,
+    `${[...followed.hops, describe(followed.answer)].join(' -> ')}${followed.problem ? `: ${followed.problem}` : ''}`,
+  );
+  const health = await httpGetPaced(endpoint, BACKEND_HEALTH_PATH, host);
   const body = json(health);
   const stores = ['database', ...('redis' in expected.services ? ['redis'] : [])];
   add('/health/ answers 200', health.status === 200, describe(health));
@@ -209,7 +227,7 @@ async function checkRouting(options: VerifyOptions, add: Add): Promise<void> {
   add('look-alike prefixes (route + "ary") get 404 from nginx', lookAlikes.length === 0, lookAlikes.slice(0, 5).join('; '));
 
   for (const unknown of ['unknown-host.invalid', '127.0.0.1']) {
-    const answer = await httpGet(endpoint, '/health/', unknown);
+    const answer = await httpGet(endpoint, BACKEND_HEALTH_PATH, unknown);
     add(`unknown Host ${unknown} gets no answer (444)`, answer.status === undefined, describe(answer));
   }
 }
@@ -318,7 +336,7 @@ const PSQL = 'PGPASSWORD="$(cat "$0")" exec psql -X -v ON_ERROR_STOP=1 -h "$1" -
 async function checkAuthentication(options: VerifyOptions, add: Add): Promise<void> {
   const { engine, expected } = options;
   const containers = await byService(options);
-  const health = json(await httpGetPaced(mainEndpoint(expected), '/health/', expected.serverName));
+  const health = json(await httpGetPaced(mainEndpoint(expected), BACKEND_HEALTH_PATH, clientHost(expected)));
   add('backend logs into Postgres with the generated secret (/health/ database ok)', health?.['database'] === 'ok', JSON.stringify(health ?? null));
 
   const postgres = running(containers, 'postgres');
@@ -460,9 +478,10 @@ async function checkPersistence(options: VerifyOptions, add: Add): Promise<void>
   // The backend reconnects to the recreated stores.
   let health: HttpAnswer | undefined;
   for (let attempt = 0; attempt < 30; attempt += 1) {
-    health = await httpGetPaced(mainEndpoint(expected), '/health/', expected.serverName);
+    health = await httpGetPaced(mainEndpoint(expected), BACKEND_HEALTH_PATH, clientHost(expected));
     if (health.status === 200) break;
     await sleep(1000);
   }
   add('/health/ is ok again after the data stores were recreated', health?.status === 200, health ? describe(health) : '');
 }
+

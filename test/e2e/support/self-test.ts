@@ -105,6 +105,21 @@ export function breakages(typoRoute: string): Breakage[] {
       mustFail: [{ group: 'routing', name: 'each route and a sub-path reach the backend' }],
       deadlineMs: 60_000,
     },
+    {
+      // nginx's default: Location names the port it listens on in its container, not the published one.
+      name: 'absolute redirects in nginx.conf',
+      apply: (directory) => {
+        const path = join(directory, 'nginx/nginx.conf');
+        const text = readFileSync(path, 'utf8');
+        const broken = text.replace('absolute_redirect off;', 'absolute_redirect on;');
+        if (broken === text) throw new Error('absolute_redirect off; not found in nginx.conf');
+        writeFileSync(path, broken);
+        return ['nginx'];
+      },
+      groups: ['routing'],
+      mustFail: [{ group: 'routing', name: '/health redirects on the published host and port' }],
+      deadlineMs: 60_000,
+    },
   ];
 }
 
