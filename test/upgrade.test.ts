@@ -1,5 +1,5 @@
 /** Re-running inside a generated repository: user edits and secrets survive, drift is detected. */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_VERSION } from '../generators/lib/package-info.js';
@@ -107,6 +107,34 @@ describe('re-running the generator', () => {
     expect(compose).not.toContain('restart: always');
     expect(compose).toContain('(backed up nightly)');
     expect(JSON.parse(read(directory, '.secure-stack/state.json')).generatorVersion).toBe(PACKAGE_VERSION);
+  });
+
+  // Versions up to 0.2.0 wrote DH parameters for TLS stacks; Mozilla's profile 6.0 has no DHE suite.
+  const withOldDhParams = async (edited: boolean) => {
+    const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON, tls: 'self-signed' } });
+    const pem = '-----BEGIN DH PARAMETERS-----\nMIIBCAKCAQEA\n-----END DH PARAMETERS-----\n';
+    writeFileSync(join(directory, '.secure-stack/rendered/nginx/dhparam.pem.base'), pem);
+    writeFileSync(join(directory, 'nginx/dhparam.pem'), edited ? `${pem}# mine\n` : pem);
+    const statePath = join(directory, '.secure-stack/state.json');
+    const state = JSON.parse(read(directory, '.secure-stack/state.json')) as { files: Record<string, string> };
+    state.files['nginx/dhparam.pem'] = 'generator';
+    writeFileSync(statePath, JSON.stringify(state, null, 2));
+    await generate({ directory });
+    return directory;
+  };
+
+  it('removes the nginx/dhparam.pem an older version wrote for TLS, and its pristine copy', async () => {
+    const directory = await withOldDhParams(false);
+    expect(existsSync(join(directory, 'nginx/dhparam.pem'))).toBe(false);
+    expect(existsSync(join(directory, '.secure-stack/rendered/nginx/dhparam.pem.base'))).toBe(false);
+    expect(JSON.parse(read(directory, '.secure-stack/state.json')).files['nginx/dhparam.pem']).toBeUndefined();
+    expect(read(directory, 'nginx/nginx.conf')).not.toContain('dhparam');
+    if (haveNginx) expect(nginxTestStack(directory).output).toBe('');
+  });
+
+  it('keeps an nginx/dhparam.pem the user changed', async () => {
+    const directory = await withOldDhParams(true);
+    expect(read(directory, 'nginx/dhparam.pem')).toContain('# mine');
   });
 });
 

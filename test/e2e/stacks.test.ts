@@ -11,8 +11,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planStack } from './runner/compose.js';
 import { BACKEND_HEALTH_PATH, BACKEND_PORT } from '../../generators/lib/stack/model.js';
+import { readExpectedStack } from '../../generators/lib/verify/stack.js';
 import { DockerComposeDriver, dockerEnv } from './support/docker.js';
 import { selfTestProblems } from './support/self-test.js';
+import { writeProvidedCertificate } from './support/certificates.js';
 import { Slots } from './support/slots.js';
 import { enginePrerequisite, EXAMPLE_ANSWERS, expectAllPassed, generateStack, removeTemporaryDirectories, stackDirectory, verifyCommand, verifyStack } from './support/stacks.js';
 
@@ -23,6 +25,8 @@ interface Stack {
   id: string;
   args: string[];
   directory: string;
+  /** Files the user has before the first run (a provided certificate). */
+  prepare?: (directory: string) => void;
 }
 
 const routes60 = Array.from({ length: 60 }, (_, index) => `/r${index + 1}`).join(',');
@@ -34,6 +38,11 @@ const stacks: Stack[] = [
   { id: 'min-budgets', args: ['--answers', EXAMPLE_ANSWERS, '--memory-nginx', '16m', '--memory-backend', '128m', '--memory-postgres', '128m', '--memory-redis', '16m'] },
   { id: 'upgrade', args: ['--answers', EXAMPLE_ANSWERS] },
   { id: 'tls', args: ['--answers', EXAMPLE_ANSWERS, '--tls', 'self-signed', '--https-port', '18181'] },
+  {
+    id: 'tls-provided',
+    args: ['--answers', EXAMPLE_ANSWERS, '--tls', 'provided', '--tls-cert', 'certs/shop.crt', '--tls-key', 'certs/shop.key', '--https-port', '18182'],
+    prepare: (directory: string) => void writeProvidedCertificate(directory, 'shop.localhost'),
+  },
 ].map((stack, index) => ({ ...stack, args: [...stack.args, '--project-name', `e2e-${stack.id}`, '--http-port', String(18081 + index)], directory: '' }));
 
 interface InspectedContainer {
@@ -151,12 +160,21 @@ async function keysTookEffect(directory: string): Promise<void> {
 
 /**
  * `secure-stack verify --engine docker --persistence`, the shipped command itself with its own
- * Compose client detection, on the stack: checks 1-6 must all pass.
+ * Compose client detection, on the stack: checks 1-6 must all pass. With `audit`, check 7 too:
+ * the third-party scanners (testssl.sh on the HTTPS port when TLS is on) find nothing outside
+ * the reviewed allow-list.
  */
-async function verifyCommandPasses(directory: string): Promise<void> {
-  const { code, printed } = await verifyCommand(['--engine', 'docker', '--persistence'], directory, dockerEnv());
+async function verifyCommandPasses(directory: string, audit = false): Promise<void> {
+  const { code, printed } = await verifyCommand(['--engine', 'docker', '--persistence', ...(audit ? ['--audit'] : [])], directory, dockerEnv());
   expect(printed, printed).toMatch(/on docker; recreating through docker-compose 1\.29[\s\S]*PASS {2}6 persistence[\s\S]* passed, 0 failed/);
+  if (audit) for (const scanner of auditedScanners(directory)) expect(printed, printed).toMatch(new RegExp(`PASS {2}7 audit +${scanner} \\S+: no finding outside the allow-list`));
   expect(code, printed).toBe(0);
+}
+
+/** The scanners check 7 must have run on the stack in `directory`. */
+function auditedScanners(directory: string): string[] {
+  const tls = readExpectedStack(directory).https !== undefined;
+  return ['bandit', 'shellcheck', 'yamllint', 'nginx-rules', 'dockerfile-rules', ...(tls ? ['testssl'] : [])];
 }
 
 /**
@@ -207,6 +225,7 @@ describe.runIf(enabled)('e2e: generated stacks on Docker Engine, booted by docke
     // Every image is built before any stack boots, one at a time (the layers they share are cached).
     for (const stack of stacks) {
       stack.directory = stackDirectory(stack.id);
+      stack.prepare?.(stack.directory);
       generateStack(stack.directory, stack.args);
       await timed(stack, 'build', () => driver.build(stack.directory));
     }
@@ -222,7 +241,7 @@ describe.runIf(enabled)('e2e: generated stacks on Docker Engine, booted by docke
 
   it.concurrent('no-redis: passes checks 1-6; self-test: deliberately broken, it is reported as failing', () =>
     withStack('no-redis', async (stack) => {
-      await timed(stack, 'verify --persistence', () => verifyCommandPasses(stack.directory));
+      await timed(stack, 'verify --persistence --audit', () => verifyCommandPasses(stack.directory, true));
       const problems = await selfTestProblems(driver, stack.directory, (phase, work) => timed(stack, phase, work));
       expect(problems).toEqual([]);
     }), 900_000);
@@ -236,8 +255,8 @@ describe.runIf(enabled)('e2e: generated stacks on Docker Engine, booted by docke
       expect(sockets.statuses).toEqual([200]);
       expect(sockets.timeWait, JSON.stringify(sockets)).toBeLessThan(5);
       expect(sockets.established, JSON.stringify(sockets)).toBeGreaterThan(0);
-      // Checks 1-6: check 6 recreates PostgreSQL and Redis through docker-compose.
-      await timed(stack, 'verify --persistence', () => verifyCommandPasses(stack.directory));
+      // Checks 1-7: check 6 recreates PostgreSQL and Redis through docker-compose.
+      await timed(stack, 'verify --persistence --audit', () => verifyCommandPasses(stack.directory, true));
       // The connections the workers kept from before are stale, and each worker's first check
       // replaces them (several checks, to reach several workers).
       expect((await redisSocketsAfterHealthChecks(stack.directory, 8)).statuses).toEqual([200]);
@@ -248,10 +267,19 @@ describe.runIf(enabled)('e2e: generated stacks on Docker Engine, booted by docke
       expect(statuses.every((status) => status === 200 || status === 429), statuses.join(' ')).toBe(true);
     }), 900_000);
 
-  for (const id of ['routes-60', 'tls', 'min-budgets']) {
+  for (const id of ['routes-60', 'min-budgets']) {
     it.concurrent(`${id}: boots healthy and \`verify --persistence\` passes`, () =>
       withStack(id, async (stack) => {
         await timed(stack, 'verify --persistence', () => verifyCommandPasses(stack.directory));
+      }), 900_000);
+  }
+
+  // testssl.sh judges the HTTPS port: TLS 1.2 and 1.3 offered, nothing older, no weak suite, forward
+  // secrecy, HSTS, none of the vulnerabilities it knows (generators/lib/audit/testssl.ts).
+  for (const id of ['tls', 'tls-provided']) {
+    it.concurrent(`${id}: boots healthy and \`verify --persistence --audit\` passes, testssl.sh included`, () =>
+      withStack(id, async (stack) => {
+        await timed(stack, 'verify --persistence --audit', () => verifyCommandPasses(stack.directory, true));
       }), 900_000);
   }
 

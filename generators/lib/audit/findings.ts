@@ -19,12 +19,20 @@ export interface AllowedFinding {
   id: string;
   /** Only where the location matches; every location when absent. */
   location?: RegExp;
+  /** Only when the scanner's message matches: the exact form reviewed, not the rule's every hit. */
+  message?: RegExp;
   /** Why the finding is acceptable in what we generate: reviewed, and printed by `verify --audit`. */
   reason: string;
 }
 
 export function isAllowed(finding: Finding, allowList: readonly AllowedFinding[]): AllowedFinding | undefined {
-  return allowList.find((entry) => entry.scanner === finding.scanner && entry.id === finding.id && (entry.location === undefined || entry.location.test(finding.location)));
+  return allowList.find(
+    (entry) =>
+      entry.scanner === finding.scanner &&
+      entry.id === finding.id &&
+      (entry.location === undefined || entry.location.test(finding.location)) &&
+      (entry.message === undefined || entry.message.test(finding.message)),
+  );
 }
 
 /** Findings the allow-list does not accept. */

@@ -8,17 +8,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { ContainerInfo, Engine } from './engine.js';
 import { httpGet, httpGetPaced, type Endpoint, type HttpAnswer } from './http.js';
 import { BACKEND_HEALTH_PATH, NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from '../stack/model.js';
+import { auditRows } from '../audit/audit-check.js';
 import { clientUrl, followRedirects, hostHeader, redirectProblem } from './redirects.js';
 import { secretNeedles, type ExpectedStack } from './stack.js';
 
-export type CheckGroup = 'health' | 'routing' | 'isolation' | 'auth' | 'secrets' | 'persistence';
-export const CHECK_GROUPS: readonly CheckGroup[] = ['health', 'routing', 'isolation', 'auth', 'secrets', 'persistence'];
+export type CheckGroup = 'health' | 'routing' | 'isolation' | 'auth' | 'secrets' | 'persistence' | 'audit';
+export const CHECK_GROUPS: readonly CheckGroup[] = ['health', 'routing', 'isolation', 'auth', 'secrets', 'persistence', 'audit'];
 
 export interface CheckResult {
   group: CheckGroup;
   name: string;
   ok: boolean;
   detail: string;
+  /** Printed in full under the table (the audit's findings, with the allow-list's reasons). */
+  lines?: string[];
 }
 
 export interface VerifyOptions {
@@ -28,6 +31,8 @@ export interface VerifyOptions {
   groups?: readonly CheckGroup[];
   /** Check 6 restarts the data stores: opt-in. */
   persistence?: boolean;
+  /** Check 7 runs the third-party scanners (slow, and they must be installed): opt-in. */
+  audit?: boolean;
   /** Removes and recreates one service keeping its named volumes, then waits until it is healthy. */
   recreate?: (service: string) => Promise<void>;
 }
@@ -41,13 +46,14 @@ const SECURITY_HEADERS: Record<string, RegExp> = {
 };
 const OUTSIDE_PATH = '/secure-stack-verify-outside-routes';
 
-type Add = (name: string, ok: boolean, detail?: string) => void;
+type Add = (name: string, ok: boolean, detail?: string, lines?: string[]) => void;
 
 export async function runChecks(options: VerifyOptions): Promise<CheckResult[]> {
-  const groups = options.groups ?? CHECK_GROUPS.filter((group) => group !== 'persistence' || options.persistence);
+  const optedIn = (group: CheckGroup) => (group === 'persistence' ? options.persistence : group === 'audit' ? options.audit : true);
+  const groups = options.groups ?? CHECK_GROUPS.filter(optedIn);
   const results: CheckResult[] = [];
   for (const group of groups) {
-    const add: Add = (name, ok, detail = '') => results.push({ group, name, ok, detail });
+    const add: Add = (name, ok, detail = '', lines) => results.push({ group, name, ok, detail, ...(lines ? { lines } : {}) });
     try {
       await CHECKS[group](options, add);
     } catch (error) {
@@ -64,6 +70,7 @@ const CHECKS: Record<CheckGroup, (options: VerifyOptions, add: Add) => Promise<v
   auth: checkAuthentication,
   secrets: checkSecrets,
   persistence: checkPersistence,
+  audit: checkAudit,
 };
 
 async function byService(options: VerifyOptions): Promise<Map<string, ContainerInfo>> {
@@ -485,3 +492,10 @@ async function checkPersistence(options: VerifyOptions, add: Add): Promise<void>
   add('/health/ is ok again after the data stores were recreated', health?.status === 200, health ? describe(health) : '');
 }
 
+// 7. Audit by third-party scanners ---------------------------------------------------------------
+
+async function checkAudit(options: VerifyOptions, add: Add): Promise<void> {
+  const { expected } = options;
+  const https = expected.https && { serverName: expected.serverName, port: expected.https.port, certificateFile: expected.https.certificateFile };
+  for (const row of await auditRows({ directory: expected.directory, https })) add(row.name, row.ok, row.detail, row.lines);
+}

@@ -1,5 +1,5 @@
 /**
- * `secure-stack verify`: runs checks 1-5 (and 6 with --persistence) against the stack of the
+ * `secure-stack verify`: runs checks 1-5 (6 with --persistence, 7 with --audit) against the stack of the
  * repository in the current directory, as Docker Compose or podman runs it, prints a pass/fail
  * table and returns 0 only when every check passed.
  */
@@ -10,7 +10,7 @@ import { detectEngine, Engine, type EngineName } from './engine.js';
 import { formatReport } from './report.js';
 import { readExpectedStack } from './stack.js';
 
-export const VERIFY_HELP = `Usage: secure-stack verify [--engine docker|podman] [--persistence] [--only 1,2,...]
+export const VERIFY_HELP = `Usage: secure-stack verify [--engine docker|podman] [--persistence] [--audit] [--only 1,2,...]
 
 Checks the running stack of the repository in the current directory (found by the
 Compose labels of the project named in compose.yaml):
@@ -20,6 +20,9 @@ Compose labels of the project named in compose.yaml):
   4 auth         Postgres and Redis accept the generated secrets and refuse wrong or none
   5 secrets      each service sees only its secrets; none in argv, environment or compose.yaml
   6 persistence  (--persistence only: RESTARTS the data stores) data survives recreation
+  7 audit        (--audit only) bandit, shellcheck, yamllint, nginx and Dockerfile rules on the
+                 repository, testssl.sh on the HTTPS port; a finding outside the reviewed
+                 allow-list, or a scanner not installed, fails
 Exit code: 0 all passed, 1 a check failed, 2 usage error.`;
 
 /** Where the command writes: the process's streams, or a test's collectors (stacks checked side by side). */
@@ -31,11 +34,11 @@ export interface VerifyOutput {
 const PROCESS_OUTPUT: VerifyOutput = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
 
 export async function runVerify(argv: string[], cwd: string, output: VerifyOutput = PROCESS_OUTPUT, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let values: { engine?: string; persistence?: boolean; only?: string; help?: boolean };
+  let values: { engine?: string; persistence?: boolean; audit?: boolean; only?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { engine: { type: 'string' }, persistence: { type: 'boolean' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { engine: { type: 'string' }, persistence: { type: 'boolean' }, audit: { type: 'boolean' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: false,
     }));
@@ -80,6 +83,7 @@ export async function runVerify(argv: string[], cwd: string, output: VerifyOutpu
     expected,
     groups,
     persistence: values.persistence === true,
+    audit: values.audit === true,
     recreate: client ? async (service) => void (await recreateService(engine, client, cwd, expected.project, service)) : undefined,
   });
   const tried = CANDIDATES[engine.name].map((candidate) => candidate.name).join(', ');

@@ -1,7 +1,7 @@
 /** The pass/fail table `verify` prints, one row per check, plain text (CI logs, no colour). */
 import type { CheckResult } from './checks.js';
 
-const GROUP_NUMBERS: Record<string, string> = { health: '1', routing: '2', isolation: '3', auth: '4', secrets: '5', persistence: '6' };
+const GROUP_NUMBERS: Record<string, string> = { health: '1', routing: '2', isolation: '3', auth: '4', secrets: '5', persistence: '6', audit: '7' };
 const MAX_DETAIL = 110;
 
 /** Escapes control characters so nothing read from a container can forge lines in a log. */
@@ -14,6 +14,8 @@ export function formatReport(results: readonly CheckResult[]): string {
   const width = (column: 1 | 2) => Math.max(...rows.map((row) => row[column].length), 5);
   const lines = rows.map(([status, group, name, detail]) => `${status}  ${group.padEnd(width(1))}  ${name.padEnd(width(2))}  ${detail}`.trimEnd());
   const failed = results.filter((result) => !result.ok).length;
+  const details = results.flatMap((result) => (result.lines ?? []).map(clean));
+  if (details.length > 0) lines.push('', ...details);
   lines.push('', `${results.length - failed} passed, ${failed} failed`);
   return lines.join('\n');
 }
