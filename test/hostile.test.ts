@@ -81,7 +81,7 @@ const shown = (entry: Entry) => {
   return text.length > 50 ? `${text.slice(0, 47)}...` : text;
 };
 
-const accepted: { id: string; nginx: string; python: PythonSources }[] = [];
+const accepted: { id: string; nginx: string; swarmNginx?: string; python: PythonSources }[] = [];
 
 describe('the hostile corpus', () => {
   it('covers what the issue lists', () => {
@@ -131,7 +131,7 @@ describe('the hostile corpus', () => {
       const { answers } = completeWithDefaults(validateSupplied([flattenDocument(stored, '.yo-rc.json', [])]), 'stack');
       const files = new Map([...renderFiles(answers).keys()].map((path) => [path, readFileSync(join(directory, path), 'utf8')]));
       const python = checkStack(files, answers, stored as unknown as Expected);
-      accepted.push({ id: `#${index}`, nginx: files.get('nginx/nginx.conf')!, python });
+      accepted.push({ id: `#${index}`, nginx: files.get('nginx/nginx.conf')!, swarmNginx: files.get('nginx/nginx.swarm.conf'), python });
     },
   );
 
@@ -143,6 +143,10 @@ describe('the hostile corpus', () => {
   it.runIf(haveNginx)('every accepted entry\'s nginx.conf passes nginx -t (one namespace)', () => {
     expect(accepted.length).toBeGreaterThan(10);
     expect(nginxTestMany(accepted.map(({ id, nginx }) => ({ id, config: nginx })), ['nginx', 'backend', 'postgres', 'redis'])).toEqual([]);
+    // Swarm renderings load with no service name resolvable (nginx starts before any backend task).
+    const swarm = accepted.filter((entry) => entry.swarmNginx !== undefined);
+    expect(swarm.length).toBeGreaterThan(0);
+    expect(nginxTestMany(swarm.map(({ id, swarmNginx }) => ({ id, config: swarmNginx! })), [])).toEqual([]);
   });
 });
 

@@ -169,9 +169,9 @@ describe('answers accepted or rejected exactly as the README says, in memory', (
 });
 
 describe('every accepted answer set renders valid, injection-free files', () => {
-  const accepted: { id: string; description: string; nginx: string; python: PythonSources; routes: number }[] = [];
+  const accepted: { id: string; description: string; nginx: string; swarmNginx?: string; python: PythonSources; routes: number }[] = [];
 
-  it(`holds exactly the answered values: compose.yaml, nginx.conf, Python, README (${RUNS} mostly valid answer sets)`, () => {
+  it(`holds exactly the answered values: compose.yaml, stack.yaml, both nginx configs, Python, README (${RUNS} mostly valid answer sets)`, () => {
     fc.assert(
       fc.property(answerCase({ validWeight: 60, edgeWeight: 2, invalidWeight: 1, structuralPercent: 2 }), (answerSet) => {
         const outcome = agreeWithOracle(answerSet);
@@ -179,7 +179,7 @@ describe('every accepted answer set renders valid, injection-free files', () => 
         const { answers } = outcome.resolution;
         const files = renderFiles(answers);
         const python = checkStack(files, answers, outcome.expected);
-        accepted.push({ id: `case-${accepted.length}`, description: JSON.stringify(outcome.expected), nginx: files.get('nginx/nginx.conf')!, python, routes: answers.routes.length });
+        accepted.push({ id: `case-${accepted.length}`, description: JSON.stringify(outcome.expected), nginx: files.get('nginx/nginx.conf')!, swarmNginx: files.get('nginx/nginx.swarm.conf'), python, routes: answers.routes.length });
       }),
       params(RUNS),
     );
@@ -202,6 +202,11 @@ describe('every accepted answer set renders valid, injection-free files', () => 
     if (!sample.includes(largest)) sample.push(largest);
     const failures = nginxTestMany(sample.map(({ id, nginx }) => ({ id, config: nginx })), ['nginx', 'backend', 'postgres', 'redis']);
     expect(failures.map((f) => `${f.id} ${f.output} for ${accepted.find((c) => c.id === f.id)?.description ?? ''}`)).toEqual([]);
+    // The Swarm rendering loads with no service name resolvable, as nginx must before any backend task runs.
+    const swarmSample = sample.filter((c) => c.swarmNginx !== undefined);
+    expect(swarmSample.length).toBeGreaterThan(0);
+    const swarmFailures = nginxTestMany(swarmSample.map(({ id, swarmNginx }) => ({ id, config: swarmNginx! })), []);
+    expect(swarmFailures.map((f) => `${f.id} (swarm) ${f.output} for ${accepted.find((c) => c.id === f.id)?.description ?? ''}`)).toEqual([]);
   });
 });
 
@@ -215,9 +220,10 @@ describe('every rejected answer set leaves the destination untouched', () => {
       .map(([answerSet, withStored]) => {
         // What the generator reads back from the JSON file (NaN and Infinity become null, -0 becomes 0).
         const file = answerSet.file === undefined ? undefined : (JSON.parse(JSON.stringify(answerSet.file)) as unknown);
-        // On the command line yeoman coerces --redis to a boolean: only booleans are given there.
+        // On the command line yeoman coerces --redis and --swarm to booleans: only booleans are given there.
         const flags = { ...answerSet.flags };
         if ('redis' in flags && typeof flags.redis !== 'boolean') delete flags.redis;
+        if ('swarm' in flags && typeof flags.swarm !== 'boolean') delete flags.swarm;
         return { answerSet: { flags, file }, withStored };
       })
       .filter(({ answerSet, withStored }) => predict([...specs(answerSet), ...(withStored ? [{ name: '.yo-rc.json', origin: 'file' as const, values: STORED }] : [])]).problems.length > 0);

@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { PACKAGE_VERSION } from '../generators/lib/package-info.js';
 import { composeSchemaErrors } from './support/compose-schema.js';
 import { EXAMPLE_ANSWERS_JSON, failure, generate } from './support/generate.js';
-import { nginxAvailable, nginxTestStack } from './support/nginx.js';
+import { nginxAvailable, nginxTestStack, nginxTestSwarm } from './support/nginx.js';
 import { prerequisite } from './support/prerequisites.js';
 import { snapshot } from './support/snapshot.js';
-import { readCompose, readStored } from './support/stack-files.js';
+import { readCompose, readStackFile, readStored } from './support/stack-files.js';
 
 const haveNginx = prerequisite('nginx and unshare', nginxAvailable, 'scripts/test-prerequisites.sh');
 
@@ -135,6 +135,58 @@ describe('re-running the generator', () => {
   it('keeps an nginx/dhparam.pem the user changed', async () => {
     const directory = await withOldDhParams(true);
     expect(read(directory, 'nginx/dhparam.pem')).toContain('# mine');
+  });
+});
+
+describe('re-running a repository with the Swarm target', () => {
+  const swarmRepository = () => generate({ options: { answers: EXAMPLE_ANSWERS_JSON, swarm: true } });
+
+  it('keeps a user edit in stack.yaml and nginx.swarm.conf while the upgrade changes other lines of them', async () => {
+    const directory = await swarmRepository();
+    edit(directory, 'stack.yaml', '      POSTGRES_USER: "shop_app"\n      DB_PASSWORD_FILE', '      POSTGRES_USER: "shop_app"\n      FEATURE_FLAGS: "beta"\n      DB_PASSWORD_FILE');
+    edit(directory, 'nginx/nginx.swarm.conf', 'client_max_body_size 10m;', 'client_max_body_size 25m;');
+
+    await generate({ directory, options: { 'http-port': '9000', 'backend-replicas': '4', routes: '/api,/admin,/v2' } });
+
+    const stack = readStackFile(directory);
+    expect(stack.services['nginx']?.ports).toEqual([{ target: 8080, published: 9000, protocol: 'tcp', mode: 'host' }]);
+    expect((stack.services['backend']?.deploy as { replicas?: number }).replicas).toBe(4);
+    expect(stack.services['backend']?.environment?.['FEATURE_FLAGS']).toBe('beta');
+    expect(composeSchemaErrors(stack)).toEqual([]);
+    const nginx = read(directory, 'nginx/nginx.swarm.conf');
+    expect(nginx).toContain('client_max_body_size 25m;');
+    expect(nginx).toContain('location /v2/ {');
+    if (haveNginx) expect(nginxTestSwarm(directory).output).toBe('');
+  });
+
+  it('--check reports drift in stack.yaml when an answer changes it, and writes nothing', async () => {
+    const directory = await swarmRepository();
+    await generate({ directory, options: { check: true } });
+    const before = snapshot(directory);
+    const error = await failure(generate({ directory, options: { check: true, 'backend-replicas': '3' } }));
+    expect(error.code).toBe(4);
+    const listed = error.message.split('\n').slice(1).map((line) => line.trim()).filter((path) => !path.startsWith('.secure-stack/'));
+    // Replicas are the Swarm target's alone: Compose, and both nginx configs, stay as they are.
+    expect(listed.sort()).toEqual(['.yo-rc.json', 'README.md', 'stack.yaml']);
+    expect(snapshot(directory)).toEqual(before);
+  });
+
+  it('removes stack.yaml and nginx.swarm.conf when swarm is turned off, if they are as generated', async () => {
+    const directory = await swarmRepository();
+    await generate({ directory, options: { swarm: false } });
+    expect(existsSync(join(directory, 'stack.yaml'))).toBe(false);
+    expect(existsSync(join(directory, 'nginx/nginx.swarm.conf'))).toBe(false);
+    expect(existsSync(join(directory, '.secure-stack/rendered/stack.yaml.base'))).toBe(false);
+    expect(read(directory, 'README.md')).not.toContain('Deploy to a swarm');
+    expect(readStored(directory)['swarm']).toBe(false);
+  });
+
+  it('keeps a stack.yaml the user changed when swarm is turned off', async () => {
+    const directory = await swarmRepository();
+    edit(directory, 'stack.yaml', 'replicas: 1\n      # DNS round robin', 'replicas: 2\n      # DNS round robin');
+    await generate({ directory, options: { swarm: false } });
+    expect(read(directory, 'stack.yaml')).toContain('replicas: 2');
+    expect(existsSync(join(directory, 'nginx/nginx.swarm.conf'))).toBe(false);
   });
 });
 

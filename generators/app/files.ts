@@ -3,13 +3,20 @@
  * run (user edits are merged in); a user-owned file is written once, when missing, and never again.
  */
 import type { TemplateFile } from '../lib/render.js';
+import { NGINX_CONFIG, STACK_FILE, SWARM_NGINX_CONFIG } from '../lib/stack/repository-paths.js';
+import type { StackModel } from '../lib/stack/model.js';
 
 const generated = (template: string, destination = template): TemplateFile => ({ template, destination, owner: 'generator' });
 const userOwned = (template: string, destination = template): TemplateFile => ({ template, destination, owner: 'user' });
+const withSwarm = (model: StackModel) => model.swarm !== null;
 
 export const STACK_FILES: readonly TemplateFile[] = [
   generated('compose.yaml'),
-  generated('nginx/nginx.conf'),
+  generated(NGINX_CONFIG),
+  // The Docker Swarm target, with --swarm: its own stack file, and nginx.conf rendered again with
+  // the backend resolved per request.
+  { ...generated(STACK_FILE), when: withSwarm },
+  { ...generated(NGINX_CONFIG, SWARM_NGINX_CONFIG), when: withSwarm, locals: (model) => ({ upstream: model.swarm!.nginxUpstream }) },
   generated('_gitignore', '.gitignore'),
   generated('README.md'),
   generated('secrets/README.md'),

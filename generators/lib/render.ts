@@ -26,6 +26,8 @@ export interface TemplateFile {
   owner: Owner;
   /** Rendered only when this holds for the model. */
   when?: (model: StackModel) => boolean;
+  /** Template values that differ from the model's for this file (one template, two renders). */
+  locals?: (model: StackModel) => Partial<StackModel>;
 }
 
 export interface RenderedFile {
@@ -54,5 +56,5 @@ export function renderStack(model: StackModel, files: readonly TemplateFile[]): 
   const locals = { ...model, securityMeasures: securityMeasures(model), q };
   return files
     .filter((file) => file.when?.(model) ?? true)
-    .map((file) => ({ path: file.destination, content: compiled(file.template)(locals) as string, owner: file.owner }));
+    .map((file) => ({ path: file.destination, content: compiled(file.template)(file.locals ? { ...locals, ...file.locals(model) } : locals) as string, owner: file.owner }));
 }

@@ -96,7 +96,19 @@ const portFlag: FieldArbitraries = {
   ),
 };
 
-const redisFile: FieldArbitraries = { valid: fc.boolean(), edge: fc.constantFrom('true', 'false'), invalidText: fc.constantFrom('yes', 1, 0, null, 'on', []) };
+const booleanFile: FieldArbitraries = { valid: fc.boolean(), edge: fc.constantFrom('true', 'false'), invalidText: fc.constantFrom('yes', 1, 0, null, 'on', []) };
+const booleanFlag: FieldArbitraries = { valid: fc.boolean(), edge: fc.constantFrom('true', 'false'), invalidText: fc.constantFrom('yes', '') };
+
+const replicasFile: FieldArbitraries = {
+  valid: fc.integer({ min: 1, max: 32 }),
+  edge: fc.constantFrom(0, 1, 32, 33, -1, 1.5, -0, 3.0, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53),
+  invalidText: fc.oneof(fc.integer({ min: -100, max: 1000 }), fc.double(), fc.constantFrom('3', '1', true, null)),
+};
+const replicasFlag: FieldArbitraries = {
+  valid: fc.oneof(fc.integer({ min: 1, max: 32 }).map(String), fc.integer({ min: 1, max: 32 }).map((n) => `0${n}`)),
+  edge: fc.constantFrom('0', '1', '32', '33', '032', '99999999999999999999'),
+  invalidText: fc.oneof(fc.integer({ min: -100, max: 1000 }).map(String), mutated(fc.integer({ min: 1, max: 32 }).map(String)), fc.constantFrom('', '-1', ' 3', '3 ', '+3', '0x3', '3\n', '1e1', '3.0', '\u0663')),
+};
 
 const unitSpelling = (unit: string) => fc.constantFrom(unit, unit.toUpperCase(), `${unit}b`, `${unit.toUpperCase()}B`, `${unit}B`, `${unit.toUpperCase()}b`);
 const memoryValid = fc.oneof(
@@ -160,7 +172,10 @@ function fieldArbitraries(key: Key, origin: 'file' | 'flag', invalidWeight: numb
     case 'httpPort':
       return origin === 'file' ? portFile : portFlag;
     case 'redis':
-      return origin === 'file' ? redisFile : { valid: fc.boolean(), edge: fc.constantFrom('true', 'false'), invalidText: fc.constantFrom('yes', '') };
+    case 'swarm':
+      return origin === 'file' ? booleanFile : booleanFlag;
+    case 'backendReplicas':
+      return origin === 'file' ? replicasFile : replicasFlag;
     case 'routes':
       return origin === 'file' ? routesFile(invalidWeight) : routesFlag(invalidWeight);
     default:
@@ -175,7 +190,7 @@ export function rawValue(key: Key, origin: 'file' | 'flag', weights: CaseOptions
   return fc.oneof({ arbitrary: valid, weight: weights.validWeight }, { arbitrary: edge, weight: weights.edgeWeight }, { arbitrary: invalid, weight: weights.invalidWeight });
 }
 
-const UNKNOWN_KEYS = ['projectname', 'memory.nginx', '__proto__', 'constructor', 'toString', 'routes ', 'x\n  - projectName', '\u202eevil', 'redis\u0000', '<<'];
+const UNKNOWN_KEYS = ['projectname', 'memory.nginx', '__proto__', 'constructor', 'toString', 'routes ', 'x\n  - projectName', '\u202eevil', 'redis\u0000', '<<', 'replicas', 'Swarm'];
 const UNKNOWN_MEMORY_KEYS = ['celery', 'Nginx', '__proto__', 'constructor'];
 
 /** Sets an own, enumerable property even for "__proto__", as a parsed JSON or YAML document has it. */

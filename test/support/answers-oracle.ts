@@ -21,6 +21,8 @@ export const FIELD_KEYS = [
   'memory.postgres',
   'memory.redis',
   'routes',
+  'swarm',
+  'backendReplicas',
 ] as const;
 export type Key = (typeof FIELD_KEYS)[number];
 /** The flag of each answer, as the README's table names it. */
@@ -36,6 +38,8 @@ export const FLAG: Record<Key, string> = {
   'memory.postgres': 'memory-postgres',
   'memory.redis': 'memory-redis',
   routes: 'routes',
+  swarm: 'swarm',
+  backendReplicas: 'backend-replicas',
 };
 export const MEMORY_SERVICES = ['nginx', 'backend', 'postgres', 'redis'] as const;
 
@@ -100,8 +104,17 @@ function httpPort(raw: unknown, origin: Origin): Outcome {
   return accept(value);
 }
 
-function redis(raw: unknown): Outcome {
+/** A yes/no answer (redis, swarm): a boolean in files; yeoman gives flags as booleans too. */
+function boolean(raw: unknown): Outcome {
   return typeof raw === 'boolean' ? accept(raw) : reject(/must be true or false/);
+}
+
+/** Backend replicas on Swarm: a whole number from 1 to 32, digits on the command line. */
+function backendReplicas(raw: unknown, origin: Origin): Outcome {
+  let value = raw;
+  if (origin === 'flag' && typeof raw === 'string' && raw.length > 0 && chars(raw).every(isDigit)) value = Number(raw);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 32) return reject(/must be an integer from 1 to 32/);
+  return accept(value);
 }
 
 const UNIT = { b: 1n, k: 1024n, m: 1024n ** 2n, g: 1024n ** 3n } as const;
@@ -176,7 +189,10 @@ export function expectedOutcome(key: Key, raw: unknown, origin: Origin): Outcome
     case 'httpPort':
       return httpPort(raw, origin);
     case 'redis':
-      return redis(raw);
+    case 'swarm':
+      return boolean(raw);
+    case 'backendReplicas':
+      return backendReplicas(raw, origin);
     case 'routes':
       return routes(raw, origin);
     default:

@@ -10,7 +10,7 @@ import { closeSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, openSync, read
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { hasCommand } from './prerequisites.js';
-import { readCompose } from './stack-files.js';
+import { readCompose, readStackFile, type ComposeFile } from './stack-files.js';
 
 export function nginxAvailable(): boolean {
   return hasCommand('nginx', ['-v']) && hasCommand('unshare', ['--mount', 'true']);
@@ -24,11 +24,24 @@ export interface NginxResult {
 /** nginx -t on the stack in `directory`, as its nginx container would load it. */
 export function nginxTestStack(directory: string, configOverride?: string): NginxResult {
   const compose = readCompose(directory);
+  return nginxTestLaidOut(directory, compose, Object.keys(compose.services), configOverride);
+}
+
+/**
+ * nginx -t on the Swarm rendering, laid out as stack.yaml mounts it and with no service name
+ * resolvable: on a swarm nginx must load before any backend task exists.
+ */
+export function nginxTestSwarm(directory: string, configOverride?: string): NginxResult {
+  return nginxTestLaidOut(directory, readStackFile(directory), [], configOverride);
+}
+
+function nginxTestLaidOut(directory: string, compose: ComposeFile, resolvable: readonly string[], configOverride?: string): NginxResult {
   const nginx = compose.services['nginx']!;
   const workspace = mkdtempSync(join(tmpdir(), 'nginx-test-'));
   const etc = join(workspace, 'etc-nginx');
   cpSync('/etc/nginx', etc, { recursive: true });
-  for (const volume of nginx.volumes ?? []) {
+  // Bind mounts only: the long-syntax tmpfs mounts of stack.yaml need no file.
+  for (const volume of (nginx.volumes ?? []).filter((volume): volume is string => typeof volume === 'string')) {
     const [source, target] = volume.split(':') as [string, string];
     if (!target.startsWith('/etc/nginx/')) throw new Error(`nginx test: cannot lay out volume ${volume}`);
     copyFileSync(resolve(directory, source), join(etc, target.slice('/etc/nginx/'.length)));
@@ -38,7 +51,7 @@ export function nginxTestStack(directory: string, configOverride?: string): Ngin
   mkdirSync(secrets);
   for (const name of nginx.secrets ?? []) copyFileSync(resolve(directory, compose.secrets[name]!.file), join(secrets, name));
   const hosts = join(workspace, 'hosts');
-  writeFileSync(hosts, ['127.0.0.1 localhost', ...Object.keys(compose.services).map((name, index) => `198.18.0.${index + 10} ${name}`)].join('\n') + '\n');
+  writeFileSync(hosts, ['127.0.0.1 localhost', ...resolvable.map((name, index) => `198.18.0.${index + 10} ${name}`)].join('\n') + '\n');
   const script = [
     'set -e',
     'mount --bind "$1/hosts" /etc/hosts',

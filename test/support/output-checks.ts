@@ -99,7 +99,7 @@ interface ComposeService {
   ports?: string[];
   environment?: Record<string, string>;
   healthcheck?: { test?: string[] };
-  deploy?: { resources?: { limits?: { memory?: string } } };
+  deploy?: { replicas?: number; resources?: { limits?: { memory?: string } } };
 }
 
 /** Expected answers in their serialised (.yo-rc.json) form. */
@@ -112,12 +112,36 @@ export interface Expected {
   redis: boolean;
   memory: Record<string, string>;
   routes: { path: string }[];
+  swarm: boolean;
+  backendReplicas: number;
 }
 
 export interface PythonSources {
   /** Every Python source of the stack, by path; the backend healthcheck's `python -c` probe as healthcheck-probe.py. */
   files: Record<string, string>;
   expected: { routes: string[]; allowedHosts: string[] };
+}
+
+/** stack.yaml: valid YAML and Compose, a stack file (no name), holding the answered replicas and budgets. */
+function checkSwarmTarget(stackText: string, swarmNginx: string, serviceNames: readonly string[], expected: Expected): void {
+  const document = parseDocument(stackText, { uniqueKeys: true });
+  check(document.errors.length === 0 && document.warnings.length === 0, () => `stack.yaml does not parse: ${document.errors[0]?.message ?? document.warnings[0]?.message}`);
+  const stack = document.toJS() as { name?: string; version?: string; services: Record<string, ComposeService> };
+  const schemaErrors = composeSchemaErrors(stack);
+  check(schemaErrors.length === 0, () => `stack.yaml breaks the Compose schema: ${show(schemaErrors.slice(0, 3))}`);
+  check(stack.name === undefined && stack.version === '3.9', () => `stack.yaml name ${show(stack.name)}, version ${show(stack.version)}`);
+  check(show(Object.keys(stack.services)) === show(serviceNames), () => `stack services ${show(Object.keys(stack.services))}`);
+  for (const name of serviceNames) {
+    const deploy = stack.services[name]!.deploy;
+    check(deploy?.replicas === (name === 'backend' ? expected.backendReplicas : 1), () => `${name} replicas ${show(deploy?.replicas)}`);
+    check(deploy?.resources?.limits?.memory === expected.memory[name], () => `${name} stack memory ${show(deploy?.resources)}`);
+  }
+  // docker stack deploy interpolates like Compose: the backend image variable is the only "$".
+  check(!stackText.replace('${BACKEND_IMAGE:-', '').includes('$'), () => 'stack.yaml has a "$" stack deploy would interpolate');
+  const statements = nginxStatements(nginxTokens(swarmNginx));
+  const proxied = statements.filter((s) => s.words[0] === 'proxy_pass');
+  check(proxied.length === 1 + 2 * expected.routes.length && proxied.every((s) => show(s.words) === show(['proxy_pass', '$backend_upstream'])), () => 'nginx.swarm.conf proxy_pass');
+  check(!statements.some((s) => s.words[0] === 'upstream'), () => 'nginx.swarm.conf has a static upstream');
 }
 
 /**
@@ -183,7 +207,12 @@ export function checkStack(files: Files, answers: Answers, expected: Expected): 
   const serverNames = statements.filter((s) => s.words[0] === 'server_name').map((s) => s.words.slice(1));
   check(show(serverNames) === show([['_'], [expected.serverName]]), () => `server_name ${show(serverNames)}`);
 
-  // 4. Python, compiled later in one batch.
+  // 4. The Swarm target, exactly when asked for.
+  const stackText = files.get('stack.yaml');
+  check((stackText !== undefined) === expected.swarm && files.has('nginx/nginx.swarm.conf') === expected.swarm, () => `swarm ${expected.swarm} but stack files ${show([...files.keys()].filter((p) => /stack|swarm/.test(p)))}`);
+  if (stackText !== undefined) checkSwarmTarget(stackText, files.get('nginx/nginx.swarm.conf')!, serviceNames, expected);
+
+  // 5. Python, compiled later in one batch.
   const python: Record<string, string> = { 'healthcheck-probe.py': probe };
   for (const [path, content] of files) if (path.endsWith('.py')) python[path] = content;
   return { files: python, expected: { routes, allowedHosts: [expected.serverName] } };

@@ -10,7 +10,8 @@ export interface ComposeService {
   networks?: string[];
   secrets?: string[];
   environment?: Record<string, string>;
-  volumes?: string[];
+  /** Short syntax in compose.yaml; stack.yaml adds long-syntax tmpfs mounts. */
+  volumes?: (string | { type: string; target: string; tmpfs?: { size?: number } })[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
   deploy?: { resources?: { limits?: { memory?: string } } };
@@ -29,6 +30,11 @@ export interface ComposeFile {
 
 export function readCompose(directory: string): ComposeFile {
   return parse(readFileSync(join(directory, 'compose.yaml'), 'utf8')) as ComposeFile;
+}
+
+/** stack.yaml, the Swarm target, in the same shape (its volumes mix strings and long-syntax mounts). */
+export function readStackFile(directory: string): ComposeFile {
+  return parse(readFileSync(join(directory, 'stack.yaml'), 'utf8')) as ComposeFile;
 }
 
 export function readStored(directory: string): Record<string, unknown> {

@@ -101,17 +101,20 @@ function parseHostName(raw: unknown): Parsed<string> {
   return ok(name);
 }
 
-function parsePort(raw: unknown, origin: Origin): Parsed<number> {
-  const value = origin === 'flag' && typeof raw === 'string' && /^[0-9]+$/.test(raw) ? Number(raw) : raw;
-  if (typeof value !== 'number' || !Number.isInteger(value)) return broken('must be an integer from 1 to 65535');
-  return value >= 1 && value <= 65535 ? ok(value) : broken('must be an integer from 1 to 65535');
+/** An integer from min to max: a number in files, digits on the command line. */
+function integerBetween(min: number, max: number): (raw: unknown, origin: Origin) => Parsed<number> {
+  return (raw, origin) => {
+    const value = origin === 'flag' && typeof raw === 'string' && /^[0-9]+$/.test(raw) ? Number(raw) : raw;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) return broken(`must be an integer from ${min} to ${max}`);
+    return ok(value);
+  };
 }
 
-function parseRate(raw: unknown, origin: Origin): Parsed<number> {
-  const value = origin === 'flag' && typeof raw === 'string' && /^[0-9]+$/.test(raw) ? Number(raw) : raw;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 100_000) return broken('must be an integer from 1 to 100000');
-  return ok(value);
-}
+const parsePort = integerBetween(1, 65535);
+const parseRate = integerBetween(1, 100_000);
+/** More replicas than this is a bigger deployment than one stack file on a small swarm is meant for. */
+export const MAX_BACKEND_REPLICAS = 32;
+const parseReplicas = integerBetween(1, MAX_BACKEND_REPLICAS);
 
 function parseBoolean(raw: unknown): Parsed<boolean> {
   return typeof raw === 'boolean' ? ok(raw) : broken('must be true or false');
@@ -248,6 +251,11 @@ export function crossFieldProblems(flat: FlatAnswers): { field: FieldKey; value:
   }
   if (flat.tls !== 'off' && flat.httpsPort === flat.httpPort) {
     problems.push({ field: 'httpsPort', value: flat.httpsPort, rule: 'must differ from httpPort' });
+  }
+  // A Swarm service's published port has no host address: it listens on every address of its
+  // node. Writing the stack file anyway would silently widen what the user asked for.
+  if (flat.swarm && flat.bindAddress !== ALL_INTERFACES) {
+    problems.push({ field: 'bindAddress', value: flat.bindAddress, rule: `must be "${ALL_INTERFACES}" with swarm: Swarm publishes a port on every address of its node` });
   }
   return problems;
 }
@@ -391,6 +399,21 @@ export const FIELDS = {
     defaultValue: () => [{ path: '/api' }],
     serialise: (routes) => routes.map((route) => ({ path: route.path })),
   } satisfies Field<Route[]>,
+  swarm: plainAnswer<boolean>({
+    key: 'swarm',
+    flag: 'swarm',
+    description: 'Also write a Docker Swarm target: stack.yaml and nginx/nginx.swarm.conf (--no-swarm to leave it out)',
+    parse: parseBoolean,
+    fixedDefault: false,
+  }),
+  backendReplicas: plainAnswer<number>({
+    key: 'backendReplicas',
+    flag: 'backend-replicas',
+    description: `Backend replicas on Docker Swarm, each with the backend's memory budget (Compose runs one); 1 to ${MAX_BACKEND_REPLICAS}`,
+    parse: parseReplicas,
+    fixedDefault: 1,
+    askedWhen: (resolved) => resolved.swarm === true,
+  }),
 } satisfies { [K in FieldKey]: Field<FlatAnswers[K]> };
 
 export const FIELD_LIST: readonly Field<unknown>[] = Object.values(FIELDS) as Field<unknown>[];

@@ -26,6 +26,10 @@ export interface Answers {
   /** CPU limits in CPUs; null: no limit. */
   cpus: Record<BudgetedService, number | null>;
   routes: Route[];
+  /** Also write the Docker Swarm target (stack.yaml, nginx/nginx.swarm.conf). */
+  swarm: boolean;
+  /** Backend replicas on Swarm; Compose runs one. */
+  backendReplicas: number;
 }
 
 /** JSON shape of answers as written in an answers file and in `.yo-rc.json`. */

@@ -53,7 +53,8 @@ export function writeStack(root: string, answers: Answers, files: readonly Templ
       ExitCode.mergeConflicts,
     );
   }
-  log.ok(`Stack "${answers.projectName}" written. Start it with: docker compose up -d --build`);
+  const onSwarm = answers.swarm ? `; on a swarm: docker stack deploy -c stack.yaml ${answers.projectName} (README.md, "Deploy to a swarm")` : '';
+  log.ok(`Stack "${answers.projectName}" written. Start it with: docker compose up -d --build${onSwarm}`);
 }
 
 export function runMode(options: Record<string, unknown>): RunMode {

@@ -7,7 +7,9 @@ import { ALL_INTERFACES, type RestartPolicy } from '../answers/fields.js';
 import type { Answers } from '../answers/types.js';
 import type { Route } from '../answers/routes.js';
 import { DATA_DIRECTORIES, IMAGES } from './images.js';
+import { NGINX_CONFIG } from './repository-paths.js';
 import { SECRET_FILES, secretMountPath, secretPath, type SecretName } from './secret-names.js';
+import { buildSwarmModel, type SwarmStackModel } from './swarm.js';
 import { GUNICORN_THREADS, gunicornWorkers, nginxSettings, postgresSettings, redisSettings, type NginxSettings } from './tuning.js';
 
 export type ServiceName = 'nginx' | 'backend' | 'postgres' | 'redis';
@@ -39,6 +41,12 @@ export interface Hardening {
   pidsLimit: number;
 }
 
+/** A port published on the host: the host's port and the container's. */
+export interface PublishedPort {
+  hostPort: number;
+  containerPort: number;
+}
+
 export interface ServiceModel {
   name: ServiceName;
   purpose: string;
@@ -46,6 +54,8 @@ export interface ServiceModel {
   /** Build context, for images built from this repository. */
   build?: string;
   command?: string[];
+  publishedPorts: PublishedPort[];
+  /** Compose's short syntax of publishedPorts, with the answered bind address. */
   ports: string[];
   networks: NetworkName[];
   secrets: SecretName[];
@@ -117,6 +127,17 @@ export interface VolumeModel {
   purpose: string;
 }
 
+/**
+ * How nginx finds the backend. Compose: a static upstream, resolved once when nginx starts (the
+ * backend is healthy by then, depends_on waits for it) and kept alive. Swarm: nothing orders
+ * start-up and replicas come and go, so the name is resolved per request through Docker's DNS.
+ */
+export type NginxUpstream =
+  | { kind: 'static'; name: string; server: string; keepalive: number; proxyPass: string }
+  | { kind: 'resolved'; resolver: string; valid: string; variable: string; url: string; proxyPass: string };
+
+const BACKEND_UPSTREAM_NAME = 'backend';
+
 export interface StackModel {
   projectName: string;
   serverName: string;
@@ -139,6 +160,7 @@ export interface StackModel {
   /** Port nginx listens on inside its container: unprivileged, so it needs no NET_BIND_SERVICE. */
   nginxHttpPort: number;
   nginx: NginxSettings;
+  upstream: NginxUpstream;
   /** Big enough for serverName: nginx refuses a config whose names overflow a hash bucket. */
   serverNamesHashBucketSize: number;
   rateLimit: RateLimit;
@@ -148,6 +170,8 @@ export interface StackModel {
   secrets: SecretModel[];
   volumes: VolumeModel[];
   routes: Route[];
+  /** The Docker Swarm target, when the swarm answer asks for it. */
+  swarm: SwarmStackModel | null;
 }
 
 export interface RateLimit {
@@ -212,7 +236,8 @@ export function buildStackModel(answers: Answers): StackModel {
   const volumes: VolumeModel[] = [{ name: 'postgres_data', purpose: 'PostgreSQL data directory' }];
   if (answers.redis) volumes.push({ name: 'redis_data', purpose: 'Redis append-only file' });
 
-  return {
+  const nginx = nginxSettings(answers.memory.nginx.bytes);
+  const model: StackModel = {
     projectName: answers.projectName,
     serverName: answers.serverName,
     httpPort: answers.httpPort,
@@ -229,7 +254,14 @@ export function buildStackModel(answers: Answers): StackModel {
     nginxHealthPath: NGINX_HEALTH_PATH,
     backendHealthPath: BACKEND_HEALTH_PATH,
     nginxHttpPort: NGINX_HTTP_PORT,
-    nginx: nginxSettings(answers.memory.nginx.bytes),
+    nginx,
+    upstream: {
+      kind: 'static',
+      name: BACKEND_UPSTREAM_NAME,
+      server: `${BACKEND_UPSTREAM_NAME}:${BACKEND_PORT}`,
+      keepalive: nginx.upstreamKeepalive,
+      proxyPass: `http://${BACKEND_UPSTREAM_NAME}`,
+    },
     serverNamesHashBucketSize: serverNamesHashBucketSize(answers.serverName),
     rateLimit: rateLimitFor(answers.rateLimit),
     logging: { ...LOG_ROTATION },
@@ -238,7 +270,10 @@ export function buildStackModel(answers: Answers): StackModel {
     secrets,
     volumes,
     routes: answers.routes,
+    swarm: null,
   };
+  if (answers.swarm) model.swarm = buildSwarmModel(model, answers.backendReplicas);
+  return model;
 }
 
 /**
@@ -285,18 +320,20 @@ export function backendImageName(projectName: string): string {
 }
 
 function nginxService(answers: Answers): ServiceModel {
+  const publishedPorts: PublishedPort[] = [
+    { hostPort: answers.httpPort, containerPort: NGINX_HTTP_PORT },
+    ...(answers.tls === 'off' ? [] : [{ hostPort: answers.httpsPort, containerPort: NGINX_HTTPS_PORT }]),
+  ];
   return {
     name: 'nginx',
     purpose: 'reverse proxy, the only service with a published port',
     image: IMAGES.nginx,
-    ports: [
-      publishedPort(answers.bindAddress, answers.httpPort, NGINX_HTTP_PORT),
-      ...(answers.tls === 'off' ? [] : [publishedPort(answers.bindAddress, answers.httpsPort, NGINX_HTTPS_PORT)]),
-    ],
+    publishedPorts,
+    ports: publishedPorts.map((port) => publishedPort(answers.bindAddress, port.hostPort, port.containerPort)),
     networks: NETWORK_MEMBERSHIP.nginx,
     secrets: answers.tls === 'off' ? [] : ['tls_cert', 'tls_key'],
     environment: [],
-    volumes: ['./nginx/nginx.conf:/etc/nginx/nginx.conf:ro'],
+    volumes: [`./${NGINX_CONFIG}:/etc/nginx/nginx.conf:ro`],
     dependsOn: ['backend'],
     healthcheck: {
       // Sent with the stack's host name: the default server drops every other Host with 444.
@@ -340,6 +377,7 @@ function backendService(answers: Answers): ServiceModel {
     purpose: 'Django served by gunicorn as a non-root user',
     image: backendImageName(answers.projectName),
     build: './backend',
+    publishedPorts: [],
     ports: [],
     networks: NETWORK_MEMBERSHIP.backend,
     secrets,
@@ -366,6 +404,7 @@ function postgresService(answers: Answers): ServiceModel {
     purpose: 'PostgreSQL, reachable only from the backend network',
     image: IMAGES.postgres,
     command: ['postgres', ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])],
+    publishedPorts: [],
     ports: [],
     networks: NETWORK_MEMBERSHIP.postgres,
     secrets: ['db_password'],
@@ -404,6 +443,7 @@ function redisService(answers: Answers): ServiceModel {
       '--maxmemory', redisSettings(answers.memory.redis.bytes).maxmemory,
       '--maxmemory-policy', redisSettings(answers.memory.redis.bytes).maxmemoryPolicy,
     ],
+    publishedPorts: [],
     ports: [],
     networks: NETWORK_MEMBERSHIP.redis,
     secrets: ['redis_acl', 'redis_password'],
