@@ -35,6 +35,8 @@ const STACKS: Record<string, Record<string, unknown>> = {
   'example answers': { answers: EXAMPLE_ANSWERS_JSON },
   'tls self-signed': { answers: EXAMPLE_ANSWERS_JSON, tls: 'self-signed' },
   'no redis': { redis: false },
+  // stack.yaml (yamllint) and nginx.swarm.conf (the nginx rules) too.
+  'swarm, 3 backend replicas': { answers: EXAMPLE_ANSWERS_JSON, swarm: true, 'backend-replicas': '3' },
 };
 
 describe.runIf(haveScanners)('the static audit of generated stacks', () => {

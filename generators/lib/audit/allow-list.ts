@@ -10,7 +10,7 @@ export const ALLOW_LIST: readonly AllowedFinding[] = [
   {
     scanner: 'nginx-rules',
     id: 'host_spoofing',
-    location: /^nginx\/nginx\.conf:\d+$/,
+    location: /^nginx\/nginx(\.swarm)?\.conf:\d+$/,
     message: /^proxy_set_header Host \$http_host:/,
     reason:
       'proxy_set_header Host $http_host passes the host and port the client sent, so the backend builds ' +

@@ -31,14 +31,19 @@ const COMPOSE_FILE = 'compose.yaml';
 /** YAML the generator writes or reads, audited where present. */
 const YAML_FILES = [COMPOSE_FILE, 'stack.yaml'];
 
+/** nginx.conf, and nginx.swarm.conf where the repository has the Swarm target. */
+const NGINX_CONFIG_FILES = [NGINX_CONFIG_PATH, 'nginx/nginx.swarm.conf'];
+
 function nginxFindings(repositoryDirectory: string): Finding[] {
-  try {
-    return auditNginxConfig(readFileSync(join(repositoryDirectory, NGINX_CONFIG_PATH), 'utf8'));
-  } catch (error) {
-    // A configuration the rules cannot read is one they did not audit: a finding, never a pass.
-    if (!(error instanceof NginxSyntaxError)) throw error;
-    return [{ scanner: 'nginx-rules', id: 'syntax', location: `${NGINX_CONFIG_PATH}:${error.line}`, message: error.message }];
-  }
+  return NGINX_CONFIG_FILES.filter((path) => existsSync(join(repositoryDirectory, path))).flatMap((path) => {
+    try {
+      return auditNginxConfig(readFileSync(join(repositoryDirectory, path), 'utf8'), path);
+    } catch (error) {
+      // A configuration the rules cannot read is one they did not audit: a finding, never a pass.
+      if (!(error instanceof NginxSyntaxError)) throw error;
+      return [{ scanner: 'nginx-rules', id: 'syntax', location: `${path}:${error.line}`, message: error.message }];
+    }
+  });
 }
 
 export async function runStaticAudit(repositoryDirectory: string): Promise<StaticAuditResult> {

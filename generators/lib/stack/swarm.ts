@@ -288,7 +288,7 @@ export function swarmEnforcement(model: StackModel, services: readonly SwarmServ
     row(
       '`no-new-privileges`',
       '`security_opt: [no-new-privileges:true]` per container',
-      'Swarm ignores `security_opt`: enforce it daemon-wide with `"no-new-privileges": true` in `/etc/docker/daemon.json` on every node',
+      'Swarm ignores `security_opt`: enforce it daemon-wide with `"no-new-privileges": true` in `/etc/docker/daemon.json` on every node; `secure-stack verify --engine swarm` checks it in each task on its node',
       false,
     ),
     row(

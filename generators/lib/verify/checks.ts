@@ -5,7 +5,7 @@
  * the stack's own container addresses; names resolved are the stack's service names only.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { ContainerInfo, Engine } from './engine.js';
+import { runProcess, type ContainerInfo, type Engine } from './engine.js';
 import { httpGet, httpGetPaced, type Endpoint, type HttpAnswer } from './http.js';
 import { BACKEND_HEALTH_PATH, NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from '../stack/model.js';
 import { auditRows } from '../audit/audit-check.js';
@@ -105,6 +105,10 @@ async function checkHealth(options: VerifyOptions, add: Add): Promise<void> {
     if (!service.hasHealthcheck) add(`${service.name} healthy by its own healthcheck`, false, 'no healthcheck in compose.yaml');
     else add(`${service.name} healthy by its own healthcheck`, container.running && container.health === 'healthy', `${container.running ? 'running' : 'not running'}, ${container.health}${container.restartCount ? `, ${container.restartCount} restarts` : ''};${lastOutput}`);
   }
+  if (options.engine.isSwarm) {
+    await checkSwarmReplicas(options, add);
+    return;
+  }
   for (const service of Object.values(options.expected.services)) {
     for (const dependency of service.dependsOn) {
       const dependent = containers.get(service.name);
@@ -122,6 +126,32 @@ async function checkHealth(options: VerifyOptions, add: Add): Promise<void> {
         add(name, true, `${dependency}'s health log no longer reaches back to ${service.name}'s start; it started ${seconds(dependent.startedAt - depended.startedAt)} earlier and is healthy`);
       else add(name, false, `${service.name} started at ${new Date(dependent.startedAt).toISOString()}, before any passing probe of ${dependency}${depended.startedAt > dependent.startedAt ? ` (${dependency} was (re)started later: restart ${service.name} after it)` : ''}`);
     }
+  }
+}
+
+/**
+ * On a swarm nothing orders start-up (depends_on is ignored): instead every service runs its
+ * desired replicas (a task with a healthcheck counts as running only once healthy), the data
+ * stores and nginx one each, and the backend as many as answered.
+ */
+async function checkSwarmReplicas(options: VerifyOptions, add: Add): Promise<void> {
+  const { expected } = options;
+  const services = new Map((await options.engine.swarmServices(expected.project)).map((service) => [service.service, service]));
+  for (const name of Object.keys(expected.services)) {
+    const service = services.get(name);
+    const wanted = name === 'backend' ? expected.backendReplicas : 1;
+    add(
+      `${name} runs ${wanted} healthy replica${wanted === 1 ? '' : 's'} on the swarm`,
+      service !== undefined && service.desired === wanted && service.running === wanted,
+      service ? `${service.running}/${service.desired} running` : `no service ${expected.project}_${name}`,
+    );
+  }
+  // Swarm ignores security_opt: no-new-privileges holds only where each node's daemon sets it.
+  for (const [name, container] of await byService(options)) {
+    if (!container.running) continue;
+    const status = await options.engine.exec(container.id, ['cat', '/proc/1/status']);
+    const flag = /^NoNewPrivs:\s*(\d)/m.exec(status.stdout)?.[1];
+    add(`${name} runs with no_new_privs (the daemon's "no-new-privileges": true)`, flag === '1', flag === undefined ? `unread: ${status.stderr.trim().slice(0, 80)}` : `NoNewPrivs: ${flag}`);
   }
 }
 
@@ -273,6 +303,15 @@ async function checkIsolation(options: VerifyOptions, add: Add): Promise<void> {
     const addresses = Object.values(container.addresses);
     if (addresses.length === 0) out.push([`${store} has a container address`, false, 'none']);
     await Promise.all(addresses.map(async (address) => {
+      const offHost = await routedOffHost(address);
+      if (offHost) {
+        // On a swarm an overlay's subnet is not routed on the host: a probe would leave the machine
+        // and test whatever answers outside (some networks accept any connection), not the stack.
+        const nginxNetworks = expected.services['nginx']?.networks ?? [];
+        const shared = nginxNetworks.filter((network) => networks.includes(network));
+        out.push([`nginx cannot connect to ${store} at ${address}:${port}`, shared.length === 0, shared.length ? `nginx shares ${shared.join(', ')} with ${store}` : `not probed: no network in common, and from this host ${address} is routed ${offHost}, never to ${store}`]);
+        return;
+      }
       const connect = await engine.exec(nginx.id, ['timeout', '3', 'bash', '-c', 'exec 3<>"/dev/tcp/$0/$1" && echo CONNECTED', address, String(port)]);
       const usable = connect.code !== 127 && connect.code !== 126;
       out.push([`nginx cannot connect to ${store} at ${address}:${port}`, usable && !connect.stdout.includes('CONNECTED'), usable ? `exit ${connect.code}${connect.code === 124 ? ' (timed out)' : ''} ${connect.stderr.trim().slice(0, 80)}` : 'probe tools (timeout, bash) missing in the nginx image']);
@@ -295,6 +334,20 @@ async function checkIsolation(options: VerifyOptions, add: Add): Promise<void> {
 }
 
 /**
+ * Where the host sends `address` when that is out of its default route (`via GATEWAY dev IF`),
+ * or undefined when the address is on a network of this host (a bridge of the engine): a
+ * container's probe to an address the host routes out would leave the machine.
+ */
+async function routedOffHost(address: string): Promise<string | undefined> {
+  const [route, fallback] = await Promise.all([runProcess('ip', ['-o', 'route', 'get', address]), runProcess('ip', ['-o', 'route', 'show', 'default'])]);
+  if (route.code !== 0) return undefined;
+  const device = / dev (\S+)/.exec(route.stdout)?.[1];
+  const defaultDevices = [...fallback.stdout.matchAll(/ dev (\S+)/g)].map((match) => match[1]);
+  const via = / via (\S+)/.exec(route.stdout)?.[1];
+  return device && via && defaultDevices.includes(device) ? `out of ${device} via ${via}` : undefined;
+}
+
+/**
  * What a data store must not reach, whatever its route table says (podman gives an internal
  * network no default route; Docker gives one and drops the traffic): nginx's published ports on
  * the host's address on every network of the stack (its gateways), where they listen on every
@@ -302,7 +355,8 @@ async function checkIsolation(options: VerifyOptions, add: Add): Promise<void> {
  * do not listen on the gateways, so trying them there would prove nothing: they are left out.
  */
 async function outsideAddresses(engine: Engine, expected: ExpectedStack, containers: Map<string, ContainerInfo>): Promise<{ targets: string[]; note: string }> {
-  const networks = [...new Set([...containers.values()].flatMap((container) => Object.keys(container.addresses)))];
+  // On a swarm the host's own address on a task's network is on docker_gwbridge (overlay gateways live in the overlay).
+  const networks = [...new Set([...containers.values()].flatMap((container) => Object.keys(container.addresses)).concat(engine.isSwarm ? ['docker_gwbridge'] : []))];
   const gateways = [...new Set(Object.values(await engine.gateways(networks)).flat())];
   const wildcard = ['0.0.0.0', '::', '[::]', ''].includes(expected.httpBindAddress);
   const published = wildcard ? [expected.httpPort, ...(expected.https ? [expected.https.port] : [])] : [];
@@ -443,8 +497,11 @@ async function checkSecrets(options: VerifyOptions, add: Add): Promise<void> {
     return out;
   }));
   for (const row of rows.flat()) add(...row);
-  const leakedCompose = needles.filter(({ needles: values }) => values.some((value) => expected.composeText.includes(value))).map(({ secret }) => secret);
-  add('no secret value in compose.yaml', leakedCompose.length === 0, leakedCompose.length ? `leaked: ${leakedCompose.join(', ')}` : `${needles.length} secrets looked for`);
+  const stackFiles = { 'compose.yaml': expected.composeText, ...(expected.stackText === undefined ? {} : { 'stack.yaml': expected.stackText }) };
+  for (const [file, text] of Object.entries(stackFiles)) {
+    const leaked = needles.filter(({ needles: values }) => values.some((value) => text.includes(value))).map(({ secret }) => secret);
+    add(`no secret value in ${file}`, leaked.length === 0, leaked.length ? `leaked: ${leaked.join(', ')}` : `${needles.length} secrets looked for`);
+  }
 }
 
 // 6. Persistence ---------------------------------------------------------------------------------

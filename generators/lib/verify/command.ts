@@ -10,11 +10,13 @@ import { detectEngine, Engine, type EngineName } from './engine.js';
 import { formatReport } from './report.js';
 import { readExpectedStack } from './stack.js';
 
-export const VERIFY_HELP = `Usage: secure-stack verify [--engine docker|podman] [--persistence] [--audit] [--only 1,2,...]
+export const VERIFY_HELP = `Usage: secure-stack verify [--engine docker|podman|swarm] [--persistence] [--audit] [--only 1,2,...]
 
 Checks the running stack of the repository in the current directory (found by the
-Compose labels of the project named in compose.yaml):
+Compose labels of the project named in compose.yaml; with --engine swarm, on a manager
+node, the stack deployed from stack.yaml under that name):
   1 health       every service healthy by its own healthcheck; depends_on order held
+                 (swarm: every service runs its desired replicas, backend as answered)
   2 routing      nginx on the published port (loopback): /health/, routes, 404s, 444, headers
   3 isolation    nginx cannot resolve or reach the data stores; they cannot reach nginx or its ports
   4 auth         Postgres and Redis accept the generated secrets and refuse wrong or none
@@ -51,8 +53,8 @@ export async function runVerify(argv: string[], cwd: string, output: VerifyOutpu
     return 0;
   }
   const engineName = values.engine ?? detectEngine(env);
-  if (engineName !== 'docker' && engineName !== 'podman') {
-    output.err(engineName === undefined ? 'No container engine found: install docker or podman, or pass --engine.\n' : `--engine must be docker or podman, not ${JSON.stringify(engineName)}\n`);
+  if (engineName !== 'docker' && engineName !== 'podman' && engineName !== 'swarm') {
+    output.err(engineName === undefined ? 'No container engine found: install docker or podman, or pass --engine.\n' : `--engine must be docker, podman or swarm, not ${JSON.stringify(engineName)}\n`);
     return 2;
   }
   let groups: CheckGroup[] | undefined;
@@ -76,18 +78,19 @@ export async function runVerify(argv: string[], cwd: string, output: VerifyOutpu
   }
   const engine = new Engine(engineName as EngineName, env);
   const persistence = values.persistence === true && (groups === undefined || groups.includes('persistence'));
-  // Check 6 recreates services the way their owner runs the stack: through the Compose client.
-  const client = persistence ? await detectComposeClient(engine.name, engine.env) : undefined;
-  const results = await runChecks({
-    engine,
-    expected,
-    groups,
-    persistence: values.persistence === true,
-    audit: values.audit === true,
-    recreate: client ? async (service) => void (await recreateService(engine, client, cwd, expected.project, service)) : undefined,
-  });
-  const tried = CANDIDATES[engine.name].map((candidate) => candidate.name).join(', ');
-  const via = persistence ? `; recreating through ${client ? `${client.name} ${client.version}` : `no Compose client (none of ${tried} answered)`}` : '';
+  // Check 6 recreates services the way their owner runs the stack: through the Compose client,
+  // or on a swarm by forcing the service's update.
+  const composeEngine = engine.name === 'swarm' ? undefined : engine.name;
+  const client = persistence && composeEngine ? await detectComposeClient(composeEngine, engine.env) : undefined;
+  const recreate = engine.isSwarm
+    ? async (service: string) => void (await recreateSwarmService(engine, expected.project, service))
+    : client
+      ? async (service: string) => void (await recreateService(engine, client, cwd, expected.project, service))
+      : undefined;
+  const results = await runChecks({ engine, expected, groups, persistence: values.persistence === true, audit: values.audit === true, recreate });
+  const tried = composeEngine ? CANDIDATES[composeEngine].map((candidate) => candidate.name).join(', ') : '';
+  const recreatedBy = engine.isSwarm ? 'docker service update --force' : client ? `${client.name} ${client.version}` : `no Compose client (none of ${tried} answered)`;
+  const via = persistence ? `; recreating through ${recreatedBy}` : '';
   output.out(`secure-stack verify: project ${expected.project} on ${engine.name}${via}\n${formatReport(results)}\n`);
   return results.every((result) => result.ok) ? 0 : 1;
 }
@@ -103,6 +106,22 @@ export async function recreateService(engine: Engine, client: ComposeClient, dir
     const container = (await engine.containers(project)).find((candidate) => candidate.service === service && candidate.running);
     if (container?.health === 'healthy') return result;
     if (Date.now() > deadline) throw new Error(`${service} did not become healthy within ${Math.round(healthDeadlineMs / 1000)} s of being recreated`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+/**
+ * On a swarm: `docker service update --force` replaces the service's tasks (a single replica's
+ * volume stays on its pinned node), then waits until this node runs a healthy container of it.
+ */
+export async function recreateSwarmService(engine: Engine, project: string, service: string, healthDeadlineMs = 180_000): Promise<string> {
+  const before = new Set((await engine.containers(project)).filter((container) => container.service === service).map((container) => container.id));
+  const output = await engine.must(['service', 'update', '--force', '--detach', `${project}_${service}`], { timeoutMs: 120_000 });
+  const deadline = Date.now() + healthDeadlineMs;
+  for (;;) {
+    const fresh = (await engine.containers(project)).find((candidate) => candidate.service === service && candidate.running && !before.has(candidate.id));
+    if (fresh?.health === 'healthy') return output;
+    if (Date.now() > deadline) throw new Error(`${service} had no new healthy task on this node within ${Math.round(healthDeadlineMs / 1000)} s of its forced update`);
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }

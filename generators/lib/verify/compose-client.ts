@@ -26,7 +26,10 @@ export interface ComposeClient {
   env: NodeJS.ProcessEnv;
 }
 
-export const CANDIDATES: Record<EngineName, { name: ComposeClientName; command: string; prefix: string[] }[]> = {
+/** A swarm recreates through `docker service update`, not a Compose client. */
+export type ComposeEngineName = Exclude<EngineName, 'swarm'>;
+
+export const CANDIDATES: Record<ComposeEngineName, { name: ComposeClientName; command: string; prefix: string[] }[]> = {
   docker: [
     { name: 'docker compose', command: 'docker', prefix: ['compose'] },
     { name: 'docker-compose', command: 'docker-compose', prefix: [] },
@@ -41,7 +44,7 @@ function invocation(name: ComposeClientName): { command: string; prefix: string[
 }
 
 /** The first client for `engine` that answers `version`, or undefined when none does. */
-export async function detectComposeClient(engine: EngineName, env: NodeJS.ProcessEnv = process.env): Promise<ComposeClient | undefined> {
+export async function detectComposeClient(engine: ComposeEngineName, env: NodeJS.ProcessEnv = process.env): Promise<ComposeClient | undefined> {
   for (const candidate of CANDIDATES[engine]) {
     const result = await runProcess(candidate.command, [...candidate.prefix, 'version', ...(candidate.name === 'podman-compose' ? [] : ['--short'])], { env, timeoutMs: 30_000 });
     if (result.code === 0) {

@@ -1,11 +1,16 @@
 /**
  * The container engine a stack runs on, driven through its CLI (`docker` or `podman`: both accept
  * the same ps/inspect/exec arguments used here). Containers are found by the labels Docker Compose
- * puts on them (com.docker.compose.project / .service), which the e2e runner puts on too.
+ * puts on them (com.docker.compose.project / .service), which the e2e runner puts on too; on a
+ * Docker Swarm (`swarm`, driven through `docker` on a manager node) by the labels a stack's tasks
+ * carry (com.docker.stack.namespace, com.docker.swarm.service.name = <stack>_<service>), and only
+ * the containers of tasks on this node.
  */
 import { execFile, spawnSync } from 'node:child_process';
 
-export type EngineName = 'docker' | 'podman';
+export type EngineName = 'docker' | 'podman' | 'swarm';
+/** The CLI each engine is driven through. */
+export const ENGINE_COMMANDS: Record<EngineName, string> = { docker: 'docker', podman: 'podman', swarm: 'docker' };
 
 export interface ExecResult {
   code: number;
@@ -49,6 +54,15 @@ export function runProcess(command: string, args: string[], options: { stdin?: s
 
 export const PROJECT_LABEL = 'com.docker.compose.project';
 export const SERVICE_LABEL = 'com.docker.compose.service';
+export const STACK_LABEL = 'com.docker.stack.namespace';
+export const SWARM_SERVICE_LABEL = 'com.docker.swarm.service.name';
+
+/** A Swarm service of a stack: its name, replicas running and wanted (`docker service ls`). */
+export interface SwarmService {
+  service: string;
+  running: number;
+  desired: number;
+}
 
 export class Engine {
   constructor(
@@ -57,13 +71,17 @@ export class Engine {
     readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
+  get isSwarm(): boolean {
+    return this.name === 'swarm';
+  }
+
   run(args: string[], options: { stdin?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
-    return runProcess(this.name, args, { ...options, env: this.env });
+    return runProcess(ENGINE_COMMANDS[this.name], args, { ...options, env: this.env });
   }
 
   async must(args: string[], options: { stdin?: string; timeoutMs?: number } = {}): Promise<string> {
     const result = await this.run(args, options);
-    if (result.code !== 0) throw new Error(`${this.name} ${args.join(' ')} failed (${result.code}): ${result.stderr.trim() || result.stdout.trim()}`);
+    if (result.code !== 0) throw new Error(`${ENGINE_COMMANDS[this.name]} ${args.join(' ')} failed (${result.code}): ${result.stderr.trim() || result.stdout.trim()}`);
     return result.stdout;
   }
 
@@ -76,11 +94,35 @@ export class Engine {
     return this.run([...args, container, ...argv], { stdin: options.stdin, timeoutMs: options.timeoutMs ?? 30_000 });
   }
 
-  /** Every container of a Compose project, by its labels, with what the checks need. */
+  /** Every container of a Compose project (or, on a swarm, of a stack's tasks on this node), with what the checks need. */
   async containers(project: string): Promise<ContainerInfo[]> {
-    const ids = (await this.must(['ps', '-a', '-q', '--filter', `label=${PROJECT_LABEL}=${project}`])).split(/\s+/).filter(Boolean);
+    const label = this.isSwarm ? STACK_LABEL : PROJECT_LABEL;
+    const ids = (await this.must(['ps', '-a', '-q', '--filter', `label=${label}=${project}`])).split(/\s+/).filter(Boolean);
     if (ids.length === 0) return [];
-    return (await this.inspect(ids)).filter((container) => container.service !== '');
+    const serviceOf = this.isSwarm ? swarmServiceOf(project) : composeServiceOf;
+    return (await this.inspect(ids, serviceOf)).filter((container) => container.service !== '');
+  }
+
+  /**
+   * A stack's Swarm services: the replicas each wants (`docker service ls`) and how many of its
+   * tasks run on a node that is up (`service ls` still counts a task of a node gone down). A task
+   * with a healthcheck runs only once it passed.
+   */
+  async swarmServices(project: string): Promise<SwarmService[]> {
+    const lines = (await this.must(['service', 'ls', '--filter', `label=${STACK_LABEL}=${project}`, '--format', '{{.ID}} {{.Name}} {{.Replicas}}'])).split('\n').filter(Boolean);
+    const wanted = lines.flatMap((line) => {
+      const match = /^(\S+) (\S+) \d+\/(\d+)/.exec(line);
+      return match ? [{ id: match[1]!, service: match[2]!.slice(project.length + 1), desired: Number(match[3]) }] : [];
+    });
+    if (wanted.length === 0) return [];
+    const taskIds = (await this.must(['service', 'ps', '-q', '--no-trunc', '--filter', 'desired-state=running', ...wanted.map((service) => service.id)])).split(/\s+/).filter(Boolean);
+    const tasks = taskIds.length === 0 ? [] : (JSON.parse(await this.must(['inspect', '--type', 'task', ...taskIds])) as RawTask[]);
+    const ready = new Set((await this.must(['node', 'ls', '--format', '{{.ID}} {{.Status}}'])).split('\n').filter((line) => line.endsWith(' Ready')).map((line) => line.split(' ')[0]));
+    return wanted.map(({ id, service, desired }) => ({
+      service,
+      desired,
+      running: tasks.filter((task) => task.ServiceID.startsWith(id) && task.Status.State === 'running' && ready.has(task.NodeID ?? '')).length,
+    }));
   }
 
   /** The IPv4 gateways (the host's own addresses on them) of the named networks. */
@@ -96,9 +138,9 @@ export class Engine {
     return gateways;
   }
 
-  async inspect(ids: string[]): Promise<ContainerInfo[]> {
+  async inspect(ids: string[], serviceOf: ServiceOf = composeServiceOf): Promise<ContainerInfo[]> {
     const raw = JSON.parse(await this.must(['inspect', '--type', 'container', ...ids])) as RawInspect[];
-    return raw.map(toContainerInfo);
+    return raw.map((container) => toContainerInfo(container, serviceOf));
   }
 }
 
@@ -109,6 +151,12 @@ interface RawInspect {
   State: { Running: boolean; StartedAt: string; Health?: RawHealth; Healthcheck?: RawHealth };
   Config: { Labels?: Record<string, string> | null; User?: string; Env?: string[] | null };
   NetworkSettings: { Networks?: Record<string, { IPAddress?: string }> | null };
+}
+
+interface RawTask {
+  ServiceID: string;
+  NodeID?: string;
+  Status: { State: string };
 }
 
 interface RawNetwork {
@@ -130,7 +178,15 @@ export function parseTime(text: string): number {
   return Number.isNaN(parsed) ? 0 : parsed;
 }
 
-function toContainerInfo(raw: RawInspect): ContainerInfo {
+/** The stack's service a container belongs to, from its labels ('' when none). */
+type ServiceOf = (labels: Record<string, string>) => string;
+const composeServiceOf: ServiceOf = (labels) => labels[SERVICE_LABEL] ?? '';
+const swarmServiceOf = (project: string): ServiceOf => (labels) => {
+  const name = labels[SWARM_SERVICE_LABEL] ?? '';
+  return name.startsWith(`${project}_`) ? name.slice(project.length + 1) : '';
+};
+
+function toContainerInfo(raw: RawInspect, serviceOf: ServiceOf): ContainerInfo {
   const health = raw.State.Health ?? raw.State.Healthcheck;
   const addresses: Record<string, string> = {};
   for (const [network, settings] of Object.entries(raw.NetworkSettings.Networks ?? {})) {
@@ -139,7 +195,7 @@ function toContainerInfo(raw: RawInspect): ContainerInfo {
   return {
     id: raw.Id,
     name: raw.Name.replace(/^\//, ''),
-    service: raw.Config.Labels?.[SERVICE_LABEL] ?? '',
+    service: serviceOf(raw.Config.Labels ?? {}),
     running: raw.State.Running,
     health: health?.Status || 'none',
     startedAt: parseTime(raw.State.StartedAt),
@@ -151,7 +207,7 @@ function toContainerInfo(raw: RawInspect): ContainerInfo {
   };
 }
 
-/** `docker` when it answers, else `podman`; undefined when neither does. */
+/** `docker` when it answers, else `podman`; undefined when neither does. Swarm is never guessed: it is asked for. */
 export function detectEngine(env: NodeJS.ProcessEnv = process.env): EngineName | undefined {
   for (const name of ['docker', 'podman'] as const) {
     const result = spawnSync(name, ['version'], { stdio: 'ignore', timeout: 15_000, env });

@@ -35,6 +35,10 @@ export interface ExpectedStack {
   /** Networks declared internal: true. */
   internalNetworks: string[];
   composeText: string;
+  /** stack.yaml (the Swarm target), when the repository has one. */
+  stackText?: string;
+  /** Backend replicas a swarm must run (the backendReplicas answer; Compose runs one). */
+  backendReplicas: number;
 }
 
 const GENERATOR_KEY = 'generator-secure-stack';
@@ -109,6 +113,8 @@ export function readExpectedStack(directory: string): ExpectedStack {
     secretFiles,
     internalNetworks,
     composeText,
+    stackText: existsSync(join(directory, 'stack.yaml')) ? readFileSync(join(directory, 'stack.yaml'), 'utf8') : undefined,
+    backendReplicas: typeof answers['backendReplicas'] === 'number' ? answers['backendReplicas'] : 1,
   };
 }
 

@@ -3,8 +3,8 @@
 # paths, so it never touches the machine's default socket, /var/lib/docker, /run/docker or docker0:
 #
 #   test/e2e/engine/dockerd.sh start     # idempotent; waits until the daemon answers (~2 s)
-#   test/e2e/engine/dockerd.sh clean     # removes every container, network and volume in it (not images)
-#   test/e2e/engine/dockerd.sh stop      # stops it (and the containerd it started), waits for exit
+#   test/e2e/engine/dockerd.sh clean     # leaves any swarm; removes every container, network and volume in it (not images)
+#   test/e2e/engine/dockerd.sh stop      # leaves any swarm; stops it (and the containerd it started), waits for exit
 #   test/e2e/engine/dockerd.sh status    # exit 0 when it answers
 #   . test/e2e/engine/docker-env.sh      # DOCKER_HOST and PATH for docker, docker-compose
 #
@@ -48,6 +48,8 @@ running_pid() {
 }
 
 write_config() {
+  # no-new-privileges for every container, as the README asks of a swarm's nodes: Swarm ignores a
+  # service's security_opt (Compose stacks set it themselves as well).
   # Container ulimits at or below the host's hard limit: without CAP_SYS_RESOURCE a higher one
   # makes runc fail with EPERM. 65536 is plenty for every service of the stack.
   local nofile
@@ -64,6 +66,7 @@ write_config() {
   "default-address-pools": [{"base": "198.19.0.0/17", "size": 24}],
   "exec-opts": ["native.cgroupdriver=cgroupfs"],
   "default-ulimits": {"nofile": {"Name": "nofile", "Soft": $nofile, "Hard": $nofile}},
+  "no-new-privileges": true,
   "log-driver": "json-file",
   "log-level": "warn"
 }
@@ -109,8 +112,13 @@ start() {
   allow_podman_bridges
 }
 
+# A swarm (swarm.sh) lives in the data-root and would come back with the daemon, its services
+# recreating what clean removes; its worker is a daemon of its own. Both go, each time.
+leave_swarm() { "$ENGINE_DIR/swarm.sh" leave; }
+
 stop() {
   local pid deadline
+  leave_swarm
   if pid="$(running_pid)"; then
     kill -TERM "$pid"
     deadline=$((SECONDS + 60))
@@ -126,6 +134,7 @@ stop() {
 # networks and volumes nothing uses any more. Images stay, for warm runs.
 clean() {
   local leftovers
+  leave_swarm
   leftovers="$(docker ps -aq)"
   # shellcheck disable=SC2086 # one id a word
   [ -z "$leftovers" ] || docker rm --force --volumes $leftovers >/dev/null
