@@ -127,6 +127,8 @@ describe('the gixy-like nginx rules', () => {
     ['ssrf: the host from the Host header', 'location / {\n  proxy_pass http://$host$request_uri;\n}', ['ssrf nginx/nginx.conf:5']],
     ['no ssrf: the client picks only the path', 'location / {\n  proxy_pass http://backend$request_uri;\n}', []],
     ['no ssrf: internal location', 'location /x {\n  internal;\n  proxy_pass http://$arg_to;\n}', []],
+    ['ssrf: the host through a variable set from a header', 'set $to http://$http_x_target:8000;\nlocation / {\n  proxy_pass $to;\n}', ['ssrf nginx/nginx.conf:6']],
+    ['no ssrf: a variable set to a fixed upstream (nginx.swarm.conf)', 'set $to http://backend:8000;\nlocation / {\n  proxy_pass $to;\n}', []],
     ['http_splitting: $uri in a header', 'add_header X-Uri $uri;', ['http_splitting nginx/nginx.conf:4']],
     ['http_splitting: $document_uri in a redirect', 'return 302 https://example.com$document_uri;', ['http_splitting nginx/nginx.conf:4']],
     ['http_splitting: a capture that can match a newline', 'rewrite ^/a/([^/]+)$ /b/$1;', ['http_splitting nginx/nginx.conf:4']],

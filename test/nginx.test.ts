@@ -96,6 +96,8 @@ describe.runIf(haveNginx).each(Object.entries(SCENARIOS))('nginx.conf for %s', (
     expect(ciphers.length).toBeGreaterThan(0);
     for (const cipher of ciphers) expect(cipher).toMatch(/^ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)$/);
     expect(httpLevel).toMatch(/^ {4}ssl_ecdh_curve X25519:prime256v1:secp384r1;$/m);
+    // Mozilla: no session tickets (their keys would undo forward secrecy until nginx restarts).
+    expect(httpLevel).toMatch(/^ {4}ssl_session_tickets off;$/m);
     expect(config.match(/ssl_protocols|ssl_ciphers/g)).toHaveLength(2);
     expect(config).not.toMatch(/ssl_dhparam|ssl_stapling|[\s:]DHE-/);
   });

@@ -43,7 +43,8 @@ const stacks: Stack[] = [
     args: ['--answers', EXAMPLE_ANSWERS, '--tls', 'provided', '--tls-cert', 'certs/shop.crt', '--tls-key', 'certs/shop.key', '--https-port', '18182'],
     prepare: (directory: string) => void writeProvidedCertificate(directory, 'shop.localhost'),
   },
-].map((stack, index) => ({ ...stack, args: [...stack.args, '--project-name', `e2e-${stack.id}`, '--http-port', String(18081 + index)], directory: '' }));
+// Published from 18080 up: the example's /health redirect must name http://shop.localhost:18080 (verify check 2).
+].map((stack, index) => ({ ...stack, args: [...stack.args, '--project-name', `e2e-${stack.id}`, '--http-port', String(18080 + index)], directory: '' }));
 
 interface InspectedContainer {
   Config: { User: string; Healthcheck?: { Test: string[] } };

@@ -44,17 +44,22 @@ export const ALLOW_LIST: readonly AllowedFinding[] = [
   },
   {
     scanner: 'testssl',
-    id: 'DNS_CAArecord',
-    message: /^LOW: --$/,
-    reason: "A CAA record belongs in the domain's DNS zone, which the stack does not manage; the test names resolve nowhere.",
-  },
-  {
-    scanner: 'testssl',
     id: 'secure_renego',
     message: /^WARN: OpenSSL handshake didn't succeed$/,
     reason:
       'testssl 3.0.8 probes secure renegotiation without SNI ("no SNI needed here"), and the stack refuses every ' +
       "handshake without the server's name (ssl_reject_handshake). Its TLS_extensions probe, with SNI, shows the " +
       'renegotiation_info extension (RFC 5746), and secure_client_renego reports client renegotiation refused.',
+  },
+  {
+    scanner: 'testssl',
+    id: 'sessionresumption_ticket',
+    message: /^WARN: check failed because of connect problem$/,
+    intermittent: true,
+    reason:
+      'An inconclusive probe, not a finding: on a loaded machine testssl 3.0.8 sometimes fails to connect for its ' +
+      'ticket-resumption probe (seen in about one run in three of the e2e suite, twice in a row within a run). The ' +
+      'stack sets ssl_session_tickets off (checked in the nginx tests), and on the runs that complete the probe ' +
+      'reports tickets not supported.',
   },
 ];

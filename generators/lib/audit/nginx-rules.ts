@@ -35,12 +35,19 @@ function isCapture(name: string, visit: Visit): boolean {
 }
 
 /** Variables whose value the client chooses: gixy's "can contain untrusted user input". */
-function isRequestDerived(name: string, visit: Visit): boolean {
+function isRequestDerived(name: string, visit: Visit, seen: ReadonlySet<string> = new Set()): boolean {
   return (
     ['uri', 'document_uri', 'request_uri', 'args', 'query_string', 'request', 'request_body', 'host'].includes(name) ||
     /^(?:arg|http|cookie)_/.test(name) ||
-    isCapture(name, visit)
+    isCapture(name, visit) ||
+    // gixy follows `set`: a variable set from a request-derived one is request-derived too.
+    (!seen.has(name) && setValues(visit.config, name).some((value) => variablesIn(value).some((used) => isRequestDerived(used, visit, new Set([...seen, name])))))
   );
+}
+
+/** The values `set $name ...` gives the variable anywhere in the configuration. */
+function setValues(config: readonly NginxDirective[], name: string): string[] {
+  return [...walk(config)].filter(({ directive }) => directive.name === 'set' && directive.args[0] === `$${name}`).map(({ directive }) => directive.args[1] ?? '');
 }
 
 function isLocation(directive: NginxDirective): boolean {

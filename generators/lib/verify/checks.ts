@@ -151,7 +151,7 @@ async function checkSwarmReplicas(options: VerifyOptions, add: Add): Promise<voi
     if (!container.running) continue;
     const status = await options.engine.exec(container.id, ['cat', '/proc/1/status']);
     const flag = /^NoNewPrivs:\s*(\d)/m.exec(status.stdout)?.[1];
-    add(`${name} runs with no_new_privs (the daemon's "no-new-privileges": true)`, flag === '1', flag === undefined ? `unread: ${status.stderr.trim().slice(0, 80)}` : `NoNewPrivs: ${flag}`);
+    add(`${name} runs with no_new_privs on this node (the daemon's "no-new-privileges": true)`, flag === '1', flag === undefined ? `unread: ${status.stderr.trim().slice(0, 80)}` : `NoNewPrivs: ${flag}`);
   }
 }
 
@@ -265,7 +265,8 @@ async function checkRouting(options: VerifyOptions, add: Add): Promise<void> {
 
   for (const unknown of ['unknown-host.invalid', '127.0.0.1']) {
     const answer = await httpGet(endpoint, BACKEND_HEALTH_PATH, unknown);
-    add(`unknown Host ${unknown} gets no answer (444)`, answer.status === undefined, describe(answer));
+    // nginx's 444 closes the connection it accepted: a refused or timed-out one proves nothing.
+    add(`unknown Host ${unknown} gets no answer (444)`, answer.status === undefined && answer.error === 'ECONNRESET', describe(answer));
   }
 }
 
@@ -283,6 +284,7 @@ async function checkIsolation(options: VerifyOptions, add: Add): Promise<void> {
   const stores = dataStores(expected);
   if (stores.length === 0) add('the stack has data stores', false, 'no postgres or redis service in compose.yaml');
   const outsideTargets = await outsideAddresses(engine, expected, containers);
+  const hostRoutes = new HostRoutes();
   const rows = await Promise.all(stores.map(async (store) => {
     const out: Parameters<Add>[] = [];
     const container = running(containers, store);
@@ -303,13 +305,16 @@ async function checkIsolation(options: VerifyOptions, add: Add): Promise<void> {
     const addresses = Object.values(container.addresses);
     if (addresses.length === 0) out.push([`${store} has a container address`, false, 'none']);
     await Promise.all(addresses.map(async (address) => {
-      const offHost = await routedOffHost(address);
+      const offHost = await hostRoutes.offHost(address);
       if (offHost) {
         // On a swarm an overlay's subnet is not routed on the host: a probe would leave the machine
         // and test whatever answers outside (some networks accept any connection), not the stack.
-        const nginxNetworks = expected.services['nginx']?.networks ?? [];
-        const shared = nginxNetworks.filter((network) => networks.includes(network));
-        out.push([`nginx cannot connect to ${store} at ${address}:${port}`, shared.length === 0, shared.length ? `nginx shares ${shared.join(', ')} with ${store}` : `not probed: no network in common, and from this host ${address} is routed ${offHost}, never to ${store}`]);
+        // What the engine says the two containers are attached to is the evidence instead.
+        const shared = Object.keys(nginx.addresses).filter((network) => network in container.addresses);
+        const detail = shared.length
+          ? `nginx and ${store} are both on ${shared.join(', ')}`
+          : `not probed: this host routes ${address} ${offHost}; nginx is on ${Object.keys(nginx.addresses).join(', ') || 'nothing'}, ${store} on ${Object.keys(container.addresses).join(', ')}`;
+        out.push([`nginx cannot connect to ${store} at ${address}:${port}`, shared.length === 0, detail]);
         return;
       }
       const connect = await engine.exec(nginx.id, ['timeout', '3', 'bash', '-c', 'exec 3<>"/dev/tcp/$0/$1" && echo CONNECTED', address, String(port)]);
@@ -333,17 +338,27 @@ async function checkIsolation(options: VerifyOptions, add: Add): Promise<void> {
   for (const row of rows.flat()) add(...row);
 }
 
+/** This host's routes (`ip route`), asked once per address and once for the default route. */
+class HostRoutes {
+  private defaults?: Promise<string>;
+
+  /** How the host routes `address` out of the machine ("out of eth0 via 192.0.2.1"), or undefined. */
+  async offHost(address: string): Promise<string | undefined> {
+    this.defaults ??= runProcess('ip', ['-o', 'route', 'show', 'default']).then((result) => (result.code === 0 ? result.stdout : ''));
+    const route = await runProcess('ip', ['-o', 'route', 'get', address]);
+    return route.code === 0 ? offHostRoute(route.stdout, await this.defaults) : undefined;
+  }
+}
+
 /**
- * Where the host sends `address` when that is out of its default route (`via GATEWAY dev IF`),
- * or undefined when the address is on a network of this host (a bridge of the engine): a
- * container's probe to an address the host routes out would leave the machine.
+ * From `ip -o route get ADDRESS` and `ip -o route show default`: "out of DEV via GATEWAY" when the
+ * address goes through a gateway on a default route's device, undefined when it is on a network of
+ * this host (an engine's bridge) or the output says nothing.
  */
-async function routedOffHost(address: string): Promise<string | undefined> {
-  const [route, fallback] = await Promise.all([runProcess('ip', ['-o', 'route', 'get', address]), runProcess('ip', ['-o', 'route', 'show', 'default'])]);
-  if (route.code !== 0) return undefined;
-  const device = / dev (\S+)/.exec(route.stdout)?.[1];
-  const defaultDevices = [...fallback.stdout.matchAll(/ dev (\S+)/g)].map((match) => match[1]);
-  const via = / via (\S+)/.exec(route.stdout)?.[1];
+export function offHostRoute(routeGet: string, defaultRoutes: string): string | undefined {
+  const device = / dev (\S+)/.exec(routeGet)?.[1];
+  const via = / via (\S+)/.exec(routeGet)?.[1];
+  const defaultDevices = [...defaultRoutes.matchAll(/ dev (\S+)/g)].map((match) => match[1]);
   return device && via && defaultDevices.includes(device) ? `out of ${device} via ${via}` : undefined;
 }
 

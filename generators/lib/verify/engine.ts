@@ -58,7 +58,7 @@ export const STACK_LABEL = 'com.docker.stack.namespace';
 export const SWARM_SERVICE_LABEL = 'com.docker.swarm.service.name';
 
 /** A Swarm service of a stack: its name, replicas running and wanted (`docker service ls`). */
-export interface SwarmService {
+export interface SwarmServiceReplicas {
   service: string;
   running: number;
   desired: number;
@@ -108,7 +108,7 @@ export class Engine {
    * tasks run on a node that is up (`service ls` still counts a task of a node gone down). A task
    * with a healthcheck runs only once it passed.
    */
-  async swarmServices(project: string): Promise<SwarmService[]> {
+  async swarmServices(project: string): Promise<SwarmServiceReplicas[]> {
     const lines = (await this.must(['service', 'ls', '--filter', `label=${STACK_LABEL}=${project}`, '--format', '{{.ID}} {{.Name}} {{.Replicas}}'])).split('\n').filter(Boolean);
     const wanted = lines.flatMap((line) => {
       const match = /^(\S+) (\S+) \d+\/(\d+)/.exec(line);

@@ -114,8 +114,16 @@ export function readExpectedStack(directory: string): ExpectedStack {
     internalNetworks,
     composeText,
     stackText: existsSync(join(directory, 'stack.yaml')) ? readFileSync(join(directory, 'stack.yaml'), 'utf8') : undefined,
-    backendReplicas: typeof answers['backendReplicas'] === 'number' ? answers['backendReplicas'] : 1,
+    backendReplicas: backendReplicasOf(directory, answers),
   };
+}
+
+/** What stack.yaml asks of the backend (a kept edit wins over the answer), else the answer, else 1. */
+function backendReplicasOf(directory: string, answers: Json): number {
+  const path = join(directory, 'stack.yaml');
+  const replicas = existsSync(path) ? object(object(object(object(parse(readFileSync(path, 'utf8')))['services'])['backend'])['deploy'])['replicas'] : undefined;
+  if (typeof replicas === 'number') return replicas;
+  return typeof answers['backendReplicas'] === 'number' ? answers['backendReplicas'] : 1;
 }
 
 function environmentOf(compose: Json, service: string, variable: string): string | undefined {
