@@ -1,23 +1,12 @@
 /** The generated nginx.conf passes `nginx -t` and routes exactly as answered. */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { certificateForKey, newPrivateKeyPem } from '../generators/lib/self-signed.js';
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE_ANSWERS_JSON, freshDirectory, generate } from './support/generate.js';
+import { EXAMPLE_ANSWERS_JSON, generate, withProvidedCertificate } from './support/generate.js';
 import { nginxAvailable, nginxTestStack } from './support/nginx.js';
 import { prerequisite } from './support/prerequisites.js';
 
 const haveNginx = prerequisite('nginx and unshare', nginxAvailable, 'scripts/test-prerequisites.sh');
-
-/** A destination holding the user's own certificate and key, for tls "provided". */
-function withProvidedCertificate(): string {
-  const directory = freshDirectory();
-  mkdirSync(join(directory, 'certs'));
-  const key = newPrivateKeyPem();
-  writeFileSync(join(directory, 'certs/shop.key'), key, { mode: 0o644 });
-  writeFileSync(join(directory, 'certs/shop.crt'), certificateForKey('shop.localhost', key));
-  return directory;
-}
 
 const SCENARIOS: Record<string, { options: Record<string, unknown>; directory?: () => string; tls?: boolean }> = {
   'example answers': { options: { answers: EXAMPLE_ANSWERS_JSON } },

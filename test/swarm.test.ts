@@ -8,12 +8,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseMemorySize } from '../generators/lib/answers/memory-size.js';
-import { certificateForKey, newPrivateKeyPem } from '../generators/lib/self-signed.js';
 import { buildStackModel } from '../generators/lib/stack/model.js';
 import { SWARM_RESTART_CONDITIONS, tmpfsMounts } from '../generators/lib/stack/swarm.js';
 import { completeWithDefaults } from '../generators/lib/answers/resolve.js';
 import { composeSchemaErrors } from './support/compose-schema.js';
-import { EXAMPLE_ANSWERS_JSON, failure, freshDirectory, generate } from './support/generate.js';
+import { EXAMPLE_ANSWERS_JSON, failure, freshDirectory, generate, withProvidedCertificate } from './support/generate.js';
 import { nginxAvailable, nginxTestSwarm } from './support/nginx.js';
 import { prerequisite } from './support/prerequisites.js';
 import { readCompose, readStackFile, readStored, type ComposeFile, type ComposeService } from './support/stack-files.js';
@@ -21,16 +20,6 @@ import { readTree } from './support/tree.js';
 
 const haveNginx = prerequisite('nginx and unshare', nginxAvailable, 'scripts/test-prerequisites.sh');
 const read = (directory: string, path: string) => readFileSync(join(directory, path), 'utf8');
-
-/** A destination holding the user's own certificate and key, for tls "provided". */
-function withProvidedCertificate(): string {
-  const directory = freshDirectory();
-  mkdirSync(join(directory, 'certs'));
-  const key = newPrivateKeyPem();
-  writeFileSync(join(directory, 'certs/shop.key'), key, { mode: 0o644 });
-  writeFileSync(join(directory, 'certs/shop.crt'), certificateForKey('shop.localhost', key));
-  return directory;
-}
 
 const SWARM = { answers: EXAMPLE_ANSWERS_JSON, swarm: true };
 const SCENARIOS: Record<string, { options: Record<string, unknown>; directory?: () => string }> = {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { podmanEnv } from './runner/runner.js';
 import { PodmanRunnerDriver } from './support/podman.js';
 import { selfTestProblems } from './support/self-test.js';
-import { enginePrerequisite, EXAMPLE_ANSWERS, expectAllPassed, generateStack, removeTemporaryDirectories, stackDirectory, verifyCommand, verifyStack } from './support/stacks.js';
+import { enginePrerequisite, EXAMPLE_ANSWERS, expectAllPassed, generateStack, phaseTimer, removeTemporaryDirectories, stackDirectory, verifyCommand, verifyStack } from './support/stacks.js';
 
 const enabled = enginePrerequisite('podman');
 const driver = new PodmanRunnerDriver();
@@ -16,14 +16,7 @@ const driver = new PodmanRunnerDriver();
 describe.runIf(enabled)('e2e: one generated stack on podman, booted by the e2e runner', () => {
   let directory = '';
   const timings: string[] = [];
-  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
-    const t0 = Date.now();
-    try {
-      return await work();
-    } finally {
-      timings.push(`podman       ${phase.padEnd(24)} ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-    }
-  };
+  const timed = phaseTimer('podman', timings);
 
   beforeAll(async () => {
     directory = stackDirectory('podman');

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProcess } from '../../generators/lib/verify/engine.js';
-import { enginePrerequisite, removeTemporaryDirectories, stackDirectory } from './support/stacks.js';
+import { enginePrerequisite, phaseTimer, removeTemporaryDirectories, stackDirectory } from './support/stacks.js';
 import {
   deployStack,
   nodeList,
@@ -75,14 +75,7 @@ describe.runIf(enabled)('e2e: the Docker Swarm harness (two nodes, dnsrr, a node
   let directory = '';
   let deployed = false;
   const timings: string[] = [];
-  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
-    const t0 = Date.now();
-    try {
-      return await work();
-    } finally {
-      timings.push(`swarm        ${phase.padEnd(28)} ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-    }
-  };
+  const timed = phaseTimer('swarm', timings, 28);
 
   beforeAll(async () => {
     directory = stackDirectory('swarm-harness');

@@ -1,9 +1,10 @@
 /** Runs the generator in-process through yeoman-test, into a fresh directory. */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import helpers from 'yeoman-test';
 import SecureStackGenerator from '../../generators/app/generator.js';
+import { certificateForKey, newPrivateKeyPem } from '../../generators/lib/self-signed.js';
 
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
 export const EXAMPLE_ANSWERS_JSON = join(REPO_ROOT, 'examples/answers.json');
@@ -12,6 +13,16 @@ export const EXAMPLE_ANSWERS_YAML = join(REPO_ROOT, 'examples/answers.yaml');
 export function freshDirectory(name = 'stack'): string {
   const directory = join(mkdtempSync(join(tmpdir(), 'secure-stack-test-')), name);
   mkdirSync(directory);
+  return directory;
+}
+
+/** A destination holding the user's own certificate and key (certs/shop.crt, certs/shop.key), for tls "provided". */
+export function withProvidedCertificate(): string {
+  const directory = freshDirectory();
+  mkdirSync(join(directory, 'certs'));
+  const key = newPrivateKeyPem();
+  writeFileSync(join(directory, 'certs/shop.key'), key, { mode: 0o644 });
+  writeFileSync(join(directory, 'certs/shop.crt'), certificateForKey('shop.localhost', key));
   return directory;
 }
 

@@ -20,6 +20,8 @@ set -euo pipefail
 ENGINE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=docker-env.sh
 . "$ENGINE_DIR/docker-env.sh"
+# shellcheck source=daemon-lib.sh
+. "$ENGINE_DIR/daemon-lib.sh"
 
 DOCKERD=/usr/sbin/dockerd
 DOCKER_DIR="$SSE_RUN_DIR/docker"
@@ -33,29 +35,14 @@ log() { printf '[dockerd] %s\n' "$*" >&2; }
 
 answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
-# The pid of our dockerd: alive, and started with our config file (not a pid reused since, nor
-# the machine's own dockerd). A pidfile naming anything else is stale and removed.
-running_pid() {
-  local pid
-  [ -s "$PIDFILE" ] || return 1
-  pid="$(cat "$PIDFILE")"
-  if [ -r "/proc/$pid/cmdline" ] && tr '\0' '\n' < "/proc/$pid/cmdline" | grep -qxF "$CONFIG"; then
-    echo "$pid"
-    return 0
-  fi
-  rm -f "$PIDFILE"
-  return 1
-}
+# The pid of our dockerd, when it is ours and alive (daemon-lib.sh).
+running_pid() { daemon_pid "$PIDFILE" "$CONFIG"; }
 
 write_config() {
   # no-new-privileges for every container, as the README asks of a swarm's nodes: Swarm ignores a
   # service's security_opt (Compose stacks set it themselves as well).
-  # Container ulimits at or below the host's hard limit: without CAP_SYS_RESOURCE a higher one
-  # makes runc fail with EPERM. 65536 is plenty for every service of the stack.
   local nofile
-  nofile="$(ulimit -Hn)"
-  [ "$nofile" = unlimited ] && nofile=65536
-  [ "$nofile" -gt 65536 ] && nofile=65536
+  nofile="$(container_nofile)"
   cat > "$CONFIG.tmp" <<EOF
 {
   "data-root": "$SSE_CACHE_DIR/docker",
@@ -117,16 +104,9 @@ start() {
 leave_swarm() { "$ENGINE_DIR/swarm.sh" leave; }
 
 stop() {
-  local pid deadline
+  local pid
   leave_swarm
-  if pid="$(running_pid)"; then
-    kill -TERM "$pid"
-    deadline=$((SECONDS + 60))
-    while kill -0 "$pid" 2>/dev/null; do
-      if [ "$SECONDS" -ge "$deadline" ]; then log "dockerd did not stop within 60 s: killing it"; kill -KILL "$pid"; fi
-      sleep 0.2
-    done
-  fi
+  if pid="$(running_pid)"; then stop_daemon "$pid" dockerd; fi
   ! ip link show "$BRIDGE" >/dev/null 2>&1 || ip link del "$BRIDGE"
 }
 

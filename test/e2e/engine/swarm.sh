@@ -23,6 +23,8 @@ set -euo pipefail
 ENGINE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=docker-env.sh
 . "$ENGINE_DIR/docker-env.sh"
+# shellcheck source=daemon-lib.sh
+. "$ENGINE_DIR/daemon-lib.sh"
 
 DOCKER=/usr/bin/docker
 DOCKERD=/usr/sbin/dockerd
@@ -141,24 +143,12 @@ init() {
 
 # ----------------------------------------------------------------------------------- worker ---
 
-# The pid of the worker's dockerd: alive and started with its config file.
-worker_pid() {
-  local pid
-  [ -s "$WORKER_PIDFILE" ] || return 1
-  pid="$(cat "$WORKER_PIDFILE")"
-  if [ -r "/proc/$pid/cmdline" ] && tr '\0' '\n' < "/proc/$pid/cmdline" | grep -qxF "$WORKER_CONFIG"; then
-    echo "$pid"
-    return 0
-  fi
-  rm -f "$WORKER_PIDFILE"
-  return 1
-}
+# The pid of the worker's dockerd, when it is ours and alive (daemon-lib.sh).
+worker_pid() { daemon_pid "$WORKER_PIDFILE" "$WORKER_CONFIG"; }
 
 write_worker_config() {
   local nofile
-  nofile="$(ulimit -Hn)"
-  [ "$nofile" = unlimited ] && nofile=65536
-  [ "$nofile" -gt 65536 ] && nofile=65536
+  nofile="$(container_nofile)"
   cat > "$WORKER_CONFIG.tmp" <<EOF
 {
   "data-root": "$WORKER_DATA",
@@ -258,15 +248,8 @@ worker_start() {
 # Stops the worker's engine as a failing node would go: no `swarm leave`, its containers stop
 # with it (and the containerd it started).
 worker_stop() {
-  local pid deadline
-  if pid="$(worker_pid)"; then
-    kill -TERM "$pid"
-    deadline=$((SECONDS + 60))
-    while kill -0 "$pid" 2>/dev/null; do
-      if [ "$SECONDS" -ge "$deadline" ]; then log "the worker's dockerd did not stop within 60 s: killing it"; kill -KILL "$pid"; fi
-      sleep 0.2
-    done
-  fi
+  local pid
+  if pid="$(worker_pid)"; then stop_daemon "$pid" "the worker's dockerd"; fi
 }
 
 worker_clean() {

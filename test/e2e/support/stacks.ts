@@ -72,3 +72,15 @@ export async function verifyCommand(args: string[], directory: string, env: Node
   const code = await runVerify(args, directory, { out: collect, err: collect }, env);
   return { code, printed };
 }
+
+/** A `timed(phase, work)` that adds "LABEL  phase  seconds" to `timings`, for a file's timing report. */
+export function phaseTimer(label: string, timings: string[], phaseWidth = 24): <T>(phase: string, work: () => Promise<T>) => Promise<T> {
+  return async (phase, work) => {
+    const t0 = Date.now();
+    try {
+      return await work();
+    } finally {
+      timings.push(`${label.padEnd(12)} ${phase.padEnd(phaseWidth)} ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    }
+  };
+}
