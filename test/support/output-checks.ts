@@ -185,7 +185,7 @@ export function checkStack(files: Files, answers: Answers, expected: Expected): 
   }
   const test = (name: string) => compose.services[name]!.healthcheck?.test ?? [];
   check(test('postgres').includes(`--username=${expected.dbUser}`) && test('postgres').includes(`--dbname=${expected.dbName}`), () => `postgres healthcheck ${show(test('postgres'))}`);
-  check(test('nginx').includes(`Host: ${expected.serverName}`), () => `nginx healthcheck ${show(test('nginx'))}`);
+  check(test('nginx').at(-1) === 'http://127.0.0.1:8081/nginx-health', () => `nginx healthcheck ${show(test('nginx'))}`);
   const probe = test('backend')[test('backend').indexOf('-c') + 1] ?? '';
   check(probe.includes(`'Host': '${expected.serverName}'`), () => `backend healthcheck ${show(probe)}`);
   // Compose interpolates $VAR and ${VAR} in every value; only "$$" (a literal "$") may appear.
@@ -201,9 +201,10 @@ export function checkStack(files: Files, answers: Answers, expected: Expected): 
   const routes = expected.routes.map((route) => route.path);
   const fixed = locations.filter((location) => !routes.some((path) => location === `= ${path}` || location === `${path}/`));
   check(show(locations.filter((l) => !fixed.includes(l))) === show(routes.flatMap((path) => [`= ${path}`, `${path}/`])), () => `route locations ${show(locations)}`);
-  check(show(fixed) === show(['= /nginx-health', '= /health/', '/']), () => `fixed locations ${show(fixed)}`);
+  // The loopback health listener's two, then the refused health path in the public server.
+  check(show(fixed) === show(['= /nginx-health', '/', '= /nginx-health', '= /health/', '/']), () => `fixed locations ${show(fixed)}`);
   check(statements.filter((s) => s.words[0] === 'proxy_pass').length === 1 + 2 * routes.length, () => 'proxy_pass count');
-  check(statements.filter((s) => s.words[0] === 'server' && s.context === 'http').length === 2, () => 'server block count');
+  check(statements.filter((s) => s.words[0] === 'server' && s.context === 'http').length === 3, () => 'server block count');
   const serverNames = statements.filter((s) => s.words[0] === 'server_name').map((s) => s.words.slice(1));
   check(show(serverNames) === show([['_'], [expected.serverName]]), () => `server_name ${show(serverNames)}`);
 

@@ -156,6 +156,7 @@ export interface StackModel {
   /** Base image of the backend's Dockerfile. */
   pythonImage: string;
   nginxHealthPath: string;
+  nginxHealthPort: number;
   backendHealthPath: string;
   /** Port nginx listens on inside its container: unprivileged, so it needs no NET_BIND_SERVICE. */
   nginxHttpPort: number;
@@ -193,6 +194,12 @@ export const LOG_ROTATION = { maxSize: '10m', maxFiles: 3 } as const;
 /** Official images' service users (postgres and redis images: uid 999), and the backend's own. */
 const IMAGE_USERS = { postgres: '999:999', redis: '999:999', backend: '10001:10001' } as const;
 export const NGINX_HEALTH_PATH = '/nginx-health';
+/**
+ * nginx's own healthcheck listens here on the container's loopback only: no published port reaches
+ * it. An allow/deny rule beside `return` would not do: `return` answers in the rewrite phase,
+ * before the access phase runs.
+ */
+export const NGINX_HEALTH_PORT = 8081;
 export const BACKEND_HEALTH_PATH = '/health/';
 export const NGINX_HTTPS_PORT = 8443;
 export const HSTS_HEADER = 'max-age=63072000; includeSubDomains; preload';
@@ -252,6 +259,7 @@ export function buildStackModel(answers: Answers): StackModel {
     backendImage: backendImageName(answers.projectName),
     pythonImage: IMAGES.python,
     nginxHealthPath: NGINX_HEALTH_PATH,
+    nginxHealthPort: NGINX_HEALTH_PORT,
     backendHealthPath: BACKEND_HEALTH_PATH,
     nginxHttpPort: NGINX_HTTP_PORT,
     nginx,
@@ -336,8 +344,8 @@ function nginxService(answers: Answers): ServiceModel {
     volumes: [`./${NGINX_CONFIG}:/etc/nginx/nginx.conf:ro`],
     dependsOn: ['backend'],
     healthcheck: {
-      // Sent with the stack's host name: the default server drops every other Host with 444.
-      test: ['CMD', 'curl', '--fail', '--silent', '--output', '/dev/null', '--header', `Host: ${answers.serverName}`, `http://127.0.0.1:${NGINX_HTTP_PORT}${NGINX_HEALTH_PATH}`],
+      // The loopback-only listener: the published ports never reach it.
+      test: ['CMD', 'curl', '--fail', '--silent', '--output', '/dev/null', `http://127.0.0.1:${NGINX_HEALTH_PORT}${NGINX_HEALTH_PATH}`],
       ...HEALTH_TIMING,
       startPeriod: '10s',
     },

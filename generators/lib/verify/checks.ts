@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { runProcess, type ContainerInfo, type Engine } from './engine.js';
 import { httpGet, httpGetPaced, type Endpoint, type HttpAnswer } from './http.js';
-import { BACKEND_HEALTH_PATH, NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from '../stack/model.js';
+import { BACKEND_HEALTH_PATH, NGINX_HEALTH_PATH, NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from '../stack/model.js';
 import { auditRows } from '../audit/audit-check.js';
 import { clientUrl, followRedirects, hostHeader, redirectProblem } from './redirects.js';
 import { secretNeedles, type ExpectedStack } from './stack.js';
@@ -254,6 +254,9 @@ async function checkRouting(options: VerifyOptions, add: Add): Promise<void> {
   };
   const outside = await notProxied(OUTSIDE_PATH);
   add('a path outside the routes gets 404 from nginx', outside === undefined, outside ?? OUTSIDE_PATH);
+  // nginx's liveness answer belongs to its healthcheck, on the container's loopback.
+  const nginxHealth = await httpGetPaced(endpoint, NGINX_HEALTH_PATH, host);
+  add(`${NGINX_HEALTH_PATH} is refused on the published port (403)`, nginxHealth.status === 403, describe(nginxHealth));
   const lookAlikes: string[] = [];
   for (const route of expected.routes) {
     const path = `${route}ary`;
