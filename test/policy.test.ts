@@ -4,6 +4,7 @@
  * Cheat Sheet (rules 0-13).
  */
 import { describe, expect, it } from 'vitest';
+import { parseMemorySize } from '../generators/lib/answers/memory-size.js';
 import { EXAMPLE_ANSWERS_JSON, generate } from './support/generate.js';
 import { readCompose, type ComposeFile, type ComposeService } from './support/stack-files.js';
 
@@ -52,11 +53,19 @@ describe.each(Object.entries(SCENARIOS))('hardening policy for %s', (_name, opti
     }
   });
 
-  it('CIS 5.13 / OWASP rule 8: read-only root filesystems, writable paths only as tmpfs', () => {
+  const bytes = (size: string) => parseMemorySize(size)!.bytes;
+  it('CIS 5.13 / OWASP rule 8: read-only root filesystems, writable paths only as tmpfs, each sized within the memory limit', () => {
     for (const [name, service] of services()) {
       expect(service.read_only, name).toBe(true);
       expect(service.tmpfs?.length, name).toBeGreaterThan(0);
-      for (const path of service.tmpfs ?? []) expect(path, name).toMatch(/^\/(tmp|var\/run\/postgresql)$/);
+      let total = 0;
+      for (const entry of service.tmpfs ?? []) {
+        // An unsized tmpfs may grow to half the host's memory, all of it charged to the container.
+        const match = /^\/(?:tmp|var\/run\/postgresql):size=([1-9][0-9]*)m$/.exec(entry);
+        expect(match, `${name} ${entry}`).not.toBeNull();
+        total += Number(match![1]) * 1024 ** 2;
+      }
+      expect(total, name).toBeLessThanOrEqual(bytes(service.deploy!.resources!.limits!.memory!) / 2);
     }
   });
 

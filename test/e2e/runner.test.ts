@@ -46,7 +46,7 @@ describe('e2e runner: compose.yaml to podman', () => {
       '--security-opt no-new-privileges',
       '--cap-drop ALL',
       '--read-only --read-only-tmpfs=false',
-      '--tmpfs /var/run/postgresql',
+      '--tmpfs /var/run/postgresql:rw,noexec,nosuid,nodev,size=1m',
       '--pids-limit 152',
       '--shm-size 256m',
       '--log-driver k8s-file --log-opt max-size=10m --log-opt max-file=3',

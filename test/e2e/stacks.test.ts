@@ -141,8 +141,14 @@ async function keysTookEffect(directory: string): Promise<void> {
     expectEqual('networks', Object.keys(raw.NetworkSettings.Networks).sort(), service.networks.map((network) => `${plan.project}_${network}`).sort());
     expectEqual('healthcheck', raw.Config.Healthcheck?.Test, service.healthcheck?.test);
     // From inside: the bounding set holds exactly the added capabilities, no_new_privs is set, and
-    // every tmpfs is mounted noexec (inspect misses paths behind a symlink, /var/run -> /run).
-    const probe = await engine.exec(container.id, ['sh', '-c', 'grep -E "^(CapBnd|NoNewPrivs):" /proc/1/status; for p in "$@"; do r=$(readlink -f "$p"); grep -q " $r tmpfs [^ ]*noexec" /proc/mounts || echo "tmpfs-missing $p"; done', 'sh', ...service.tmpfs]);
+    // every tmpfs is mounted noexec with its size (inspect misses paths behind a symlink,
+    // /var/run -> /run). compose.yaml gives "path:size=12m"; /proc/mounts says "size=12288k".
+    const tmpfs = service.tmpfs.map((entry) => {
+      const [, path, mebibytes] = /^([^:]+):size=([1-9][0-9]*)m$/.exec(entry) ?? [];
+      if (!path) problems.push(`${service.name} tmpfs ${entry} has no size in m`);
+      return `${path ?? entry}=${Number(mebibytes ?? 0) * 1024}k`;
+    });
+    const probe = await engine.exec(container.id, ['sh', '-c', 'grep -E "^(CapBnd|NoNewPrivs):" /proc/1/status; for e in "$@"; do r=$(readlink -f "${e%%=*}"); grep -q " $r tmpfs [^ ]*noexec[^ ]*,size=${e#*=}[, ]" /proc/mounts || echo "tmpfs-missing $e: $(grep " $r " /proc/mounts)"; done', 'sh', ...tmpfs]);
     const wantedMask = service.capAdd.reduce((mask, cap) => {
       const bit = CAPABILITY_BITS[cap.replace(/^CAP_/, '')];
       if (bit === undefined) problems.push(`${service.name}: capability ${cap} is not in CAPABILITY_BITS`);
@@ -152,7 +158,7 @@ async function keysTookEffect(directory: string): Promise<void> {
     expectEqual('capability bounding set', bounding === undefined ? 'unread' : BigInt(`0x${bounding}`).toString(16), wantedMask.toString(16));
     expectEqual('no_new_privs', /NoNewPrivs:\s*1/.test(probe.stdout), true);
     const missingTmpfs = probe.stdout.split('\n').filter((line) => line.startsWith('tmpfs-missing'));
-    if (probe.code !== 0 || missingTmpfs.length > 0) problems.push(`${service.name} tmpfs missing or without noexec: ${missingTmpfs.join(', ') || probe.stderr.trim()}`);
+    if (probe.code !== 0 || missingTmpfs.length > 0) problems.push(`${service.name} tmpfs missing, without noexec or not of its size: ${missingTmpfs.join(', ') || probe.stderr.trim()}`);
   }
   const [network] = JSON.parse(await engine.must(['network', 'inspect', `${plan.project}_backend-network`])) as { Internal: boolean }[];
   if (network?.Internal !== true) problems.push('backend-network is not internal');

@@ -10,7 +10,7 @@ import { DATA_DIRECTORIES, IMAGES } from './images.js';
 import { NGINX_CONFIG } from './repository-paths.js';
 import { SECRET_FILES, secretMountPath, secretPath, type SecretName } from './secret-names.js';
 import { buildSwarmModel, type SwarmStackModel } from './swarm.js';
-import { GUNICORN_THREADS, gunicornWorkers, nginxSettings, postgresSettings, redisSettings, type NginxSettings } from './tuning.js';
+import { GUNICORN_THREADS, gunicornWorkers, nginxSettings, postgresSettings, redisSettings, tmpfsMount, type NginxSettings, type TmpfsMount } from './tuning.js';
 
 export type ServiceName = 'nginx' | 'backend' | 'postgres' | 'redis';
 export type NetworkName = 'frontend-network' | 'backend-network';
@@ -36,8 +36,8 @@ export interface Hardening {
   user?: string;
   /** Everything is dropped (cap_drop: ALL); these few are added back, each with its reason. */
   capAdd: { capability: string; reason: string }[];
-  /** The root filesystem is read-only; these paths are writable tmpfs mounts. */
-  tmpfs: string[];
+  /** The root filesystem is read-only; these paths are writable tmpfs mounts, each sized. */
+  tmpfs: TmpfsMount[];
   pidsLimit: number;
 }
 
@@ -358,7 +358,7 @@ function nginxService(answers: Answers): ServiceModel {
         { capability: 'SETGID', reason: 'switch the workers to the nginx group' },
         { capability: 'SETUID', reason: 'switch the workers to the nginx user' },
       ],
-      tmpfs: ['/tmp'],
+      tmpfs: [tmpfsMount('/tmp', answers.memory.nginx.bytes)],
       pidsLimit: 64,
     },
   };
@@ -394,7 +394,7 @@ function backendService(answers: Answers): ServiceModel {
     dependsOn: answers.redis ? ['postgres', 'redis'] : ['postgres'],
     healthcheck: { test: ['CMD', 'python', '-c', probe], ...HEALTH_TIMING, startPeriod: '30s' },
     memoryLimit: answers.memory.backend.text,
-    hardening: { user: IMAGE_USERS.backend, capAdd: [], tmpfs: ['/tmp'], pidsLimit: 128 },
+    hardening: { user: IMAGE_USERS.backend, capAdd: [], tmpfs: [tmpfsMount('/tmp', answers.memory.backend.bytes)], pidsLimit: 128 },
   };
 }
 
@@ -435,7 +435,7 @@ function postgresService(answers: Answers): ServiceModel {
     // Started as its own user, the image's entrypoint skips the root-only chown and privilege
     // drop, so no capability is needed. The data volume takes the image's ownership of
     // /var/lib/postgresql/data (postgres) when Compose creates it.
-    hardening: { user: IMAGE_USERS.postgres, capAdd: [], tmpfs: ['/tmp', '/var/run/postgresql'], pidsLimit: tuning.maxConnections + 50 },
+    hardening: { user: IMAGE_USERS.postgres, capAdd: [], tmpfs: ['/tmp', '/var/run/postgresql'].map((target) => tmpfsMount(target, answers.memory.postgres.bytes)), pidsLimit: tuning.maxConnections + 50 },
   };
 }
 
@@ -466,6 +466,6 @@ function redisService(answers: Answers): ServiceModel {
       startPeriod: '10s',
     },
     memoryLimit: answers.memory.redis.text,
-    hardening: { user: IMAGE_USERS.redis, capAdd: [], tmpfs: ['/tmp'], pidsLimit: 64 },
+    hardening: { user: IMAGE_USERS.redis, capAdd: [], tmpfs: [tmpfsMount('/tmp', answers.memory.redis.bytes)], pidsLimit: 64 },
   };
 }

@@ -3,6 +3,8 @@
  * instead of being killed by the kernel's OOM killer under load. All sizes in bytes in, server
  * notation out. The ratios follow each project's own sizing advice (cited per function).
  */
+import { formatMebibytes } from '../answers/memory-size.js';
+
 const MiB = 1024 ** 2;
 
 const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value));
@@ -87,4 +89,27 @@ export function nginxSettings(limitBytes: number): NginxSettings {
     workerConnections: clamp(limit * 32, 512, 4096),
     upstreamKeepalive: clamp(workerProcesses * 16, 16, 64),
   };
+}
+
+/** A writable tmpfs on a read-only root, with its size. */
+export interface TmpfsMount {
+  target: string;
+  /** Bytes: the stack file's 3.9 schema takes tmpfs sizes as integers only. */
+  sizeBytes: number;
+  /** The same size in Compose notation (`12m`). */
+  size: string;
+}
+
+/** PostgreSQL's socket directory holds a socket and a lock file. */
+const SOCKET_DIRECTORY = '/var/run/postgresql';
+
+/**
+ * tmpfs pages count against the container's memory limit, and an unsized tmpfs may grow to half
+ * the host's memory: whatever fills it (nginx's temporary files of request bodies, an upload to
+ * Django) would push the service over its limit. So each is sized: a scratch directory at a
+ * quarter of the budget, at least 1m and at most 64m; the socket directory 1m.
+ */
+export function tmpfsMount(target: string, limitBytes: number): TmpfsMount {
+  const sizeBytes = target === SOCKET_DIRECTORY ? MiB : clamp(Math.floor(limitBytes / 4 / MiB), 1, 64) * MiB;
+  return { target, sizeBytes, size: formatMebibytes(sizeBytes) };
 }

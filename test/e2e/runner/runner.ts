@@ -143,8 +143,12 @@ export function runArguments(plan: StackPlan, service: ServicePlan): string[] {
   // Docker's read_only gives no extra writable paths; podman's --read-only adds tmpfs on /run,
   // /tmp and /var/tmp unless told not to.
   if (service.readOnly) args.push('--read-only', '--read-only-tmpfs=false');
-  // Docker mounts a bare `tmpfs:` path with noexec,nosuid,nodev; podman's default lacks noexec.
-  for (const path of service.tmpfs) args.push('--tmpfs', path.includes(':') ? path : `${path}:rw,noexec,nosuid,nodev`);
+  // Docker mounts every `tmpfs:` entry noexec,nosuid,nodev before its own options (size=...);
+  // podman's default lacks noexec.
+  for (const entry of service.tmpfs) {
+    const [path, options] = entry.split(/:(.*)/s);
+    args.push('--tmpfs', `${path}:rw,noexec,nosuid,nodev${options ? `,${options}` : ''}`);
+  }
   if (service.pidsLimit !== undefined) args.push('--pids-limit', String(service.pidsLimit));
   if (service.shmSize) args.push('--shm-size', service.shmSize);
   if (service.logging) {
