@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseMemorySize } from '../generators/lib/answers/memory-size.js';
 import { buildStackModel } from '../generators/lib/stack/model.js';
-import { SWARM_RESTART_CONDITIONS, tmpfsMounts } from '../generators/lib/stack/swarm.js';
+import { BACKEND_DRAIN_SECONDS, SWARM_RESTART_CONDITIONS, tmpfsMounts } from '../generators/lib/stack/swarm.js';
 import { completeWithDefaults } from '../generators/lib/answers/resolve.js';
 import { composeSchemaErrors } from './support/compose-schema.js';
 import { EXAMPLE_ANSWERS_JSON, failure, freshDirectory, generate, withProvidedCertificate } from './support/generate.js';
@@ -49,6 +49,7 @@ type StackService = ComposeService & {
   tmpfs?: string[];
   shm_size?: string;
   ports?: unknown[];
+  stop_grace_period?: string;
   deploy?: {
     mode?: string;
     replicas?: number;
@@ -152,18 +153,21 @@ describe.each(Object.entries(SCENARIOS))('stack.yaml for %s', (_name, scenario) 
       expect(inStack.user, name).toEqual(inCompose.user);
       expect(inStack.healthcheck, name).toEqual(inCompose.healthcheck);
       expect(inStack.logging, name).toEqual(inCompose.logging);
-      expect(inStack.environment, name).toEqual(inCompose.environment);
+      // The backend adds only its drain: on Swarm a stopping replica keeps serving a while (serve.sh).
+      expect(inStack.environment, name).toEqual(name === 'backend' ? { ...(inCompose.environment as object), DRAIN_SECONDS: String(BACKEND_DRAIN_SECONDS) } : inCompose.environment);
       expect(inStack.command, name).toEqual(inCompose.command);
       expect(inStack.image, name).toBe(name === 'backend' ? `\${BACKEND_IMAGE:-${inCompose.image}}` : inCompose.image);
     }
   });
 
-  it('mounts every tmpfs path of compose.yaml with a size, all of them within the memory limit', () => {
+  it('mounts every tmpfs path of compose.yaml with the same size, all of them within the memory limit', () => {
     for (const name of serviceNames()) {
       const { inCompose, inStack } = both(name);
       const mounts = tmpfsOf(inStack);
-      const wanted = [...(inCompose.tmpfs ?? []), ...(inCompose.shm_size ? ['/dev/shm'] : [])];
+      const composeMounts = (inCompose.tmpfs ?? []).map((entry) => /^([^:]+):size=(\w+)$/.exec(entry)!);
+      const wanted = [...composeMounts.map(([, target]) => target), ...(inCompose.shm_size ? ['/dev/shm'] : [])];
       expect(mounts.map((m) => m.target), name).toEqual(wanted);
+      for (const [, target, size] of composeMounts) expect(mounts.find((m) => m.target === target)?.tmpfs?.size, `${name} ${target}`).toBe(bytes(size!));
       for (const mount of mounts) expect(Number.isInteger(mount.tmpfs?.size) && mount.tmpfs!.size! > 0, `${name} ${mount.target}`).toBe(true);
       const total = mounts.reduce((sum, m) => sum + m.tmpfs!.size!, 0);
       expect(total, name).toBeLessThanOrEqual(bytes(inStack.deploy!.resources!.limits!.memory!));
@@ -189,6 +193,16 @@ describe.each(Object.entries(SCENARIOS))('stack.yaml for %s', (_name, scenario) 
       expect(deploy.update_config, name).toEqual({ parallelism: 1, delay: '5s', order, failure_action: 'rollback', monitor: '20s' });
       expect(deploy.rollback_config, name).toEqual({ parallelism: 1, order });
     }
+  });
+
+  it('gives a stopping backend replica its drain and gunicorn\'s graceful stop before SIGKILL; no other service waits longer than the default', () => {
+    for (const name of serviceNames()) {
+      const grace = stack.services[name]!.stop_grace_period;
+      // DRAIN_SECONDS, then gunicorn's 30 s graceful timeout, then a margin.
+      expect(grace, name).toBe(name === 'backend' ? `${BACKEND_DRAIN_SECONDS + 35}s` : undefined);
+      if (name !== 'backend') expect(stack.services[name]!.environment ?? {}, name).not.toHaveProperty('DRAIN_SECONDS');
+    }
+    expect(compose.services['backend']!.environment ?? {}).not.toHaveProperty('DRAIN_SECONDS');
   });
 
   it('interpolates nothing but the backend image variable', () => {

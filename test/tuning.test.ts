@@ -55,10 +55,12 @@ describe('the generated backend runs gunicorn as tuned', () => {
   it('with WEB_CONCURRENCY from the budget, threaded workers and no access log of its own', async () => {
     const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
     expect(readCompose(directory).services['backend']!.environment?.['WEB_CONCURRENCY']).toBe(String(gunicornWorkers(512 * MiB)));
-    // Exec form: the CMD line must be a JSON array for Docker to run it without a shell.
+    // Exec form: the CMD line must be a JSON array for Docker to run it without a shell. serve.sh
+    // runs the rest of it (and passes the stop signal on after the drain).
     const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(join(directory, 'backend/Dockerfile'), 'utf8'))?.[1];
-    const argv = JSON.parse(cmd ?? 'null') as string[];
+    const [shell, script, ...argv] = JSON.parse(cmd ?? 'null') as string[];
     const option = (name: string) => argv[argv.indexOf(name) + 1];
+    expect([shell, script]).toEqual(['sh', 'serve.sh']);
     expect(argv[0]).toBe('gunicorn');
     expect(option('--worker-class')).toBe('gthread');
     expect(option('--threads')).toBe(String(GUNICORN_THREADS));

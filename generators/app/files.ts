@@ -23,6 +23,7 @@ export const STACK_FILES: readonly TemplateFile[] = [
   generated('backend/Dockerfile'),
   generated('backend/_dockerignore', 'backend/.dockerignore'),
   generated('backend/requirements.txt'),
+  generated('backend/serve.sh'),
   generated('backend/manage.py'),
   generated('backend/config/__init__.py'),
   generated('backend/config/settings.py'),

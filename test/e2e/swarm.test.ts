@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND_HEALTH_PATH } from '../../generators/lib/stack/model.js';
+import { BACKEND_DRAIN_SECONDS } from '../../generators/lib/stack/swarm.js';
 import { runProcess } from '../../generators/lib/verify/engine.js';
 import { DockerComposeDriver, dockerEnv } from './support/docker.js';
 import { enginePrerequisite, EXAMPLE_ANSWERS, generateStack, removeTemporaryDirectories, stackDirectory, verifyCommand } from './support/stacks.js';
@@ -100,10 +101,15 @@ async function acceptedConnections(): Promise<Map<string, number>> {
   return counts;
 }
 
-/** nginx's warnings and errors since `since` (docker service logs), to say why a request failed. */
-function nginxErrors(since: Date): string {
-  const logs = execFileSync('/usr/bin/docker', ['service', 'logs', '--raw', '--since', since.toISOString(), `${STACK}_nginx`], { env: dockerEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return logs.split('\n').filter((line) => /\[(warn|error|crit)\]/.test(line)).slice(-20).join('\n');
+/**
+ * nginx's warnings and errors since `since`, read from its container (`docker service logs` has
+ * been seen to miss lines): why a request failed, or which it had to retry on another replica.
+ */
+async function nginxErrors(since: Date): Promise<string[]> {
+  const nginx = (await stackContainers(STACK)).find((container) => container.running && container.name.startsWith(`${STACK}_nginx.`));
+  if (!nginx) return ['(no running nginx container)'];
+  const result = await runProcess('/usr/bin/docker', ['logs', '--since', since.toISOString(), nginx.id], { env: dockerEnv() });
+  return `${result.stdout}\n${result.stderr}`.split('\n').filter((line) => /\[(warn|error|crit)\]/.test(line));
 }
 
 async function verifySwarm(extra: string[] = []): Promise<string> {
@@ -162,7 +168,7 @@ describe.runIf(enabled)('e2e: the Swarm target on Docker Engine 20.10, single no
     for (const [name, count] of served) expect(count, name).toBeGreaterThanOrEqual(5);
   }, 120_000);
 
-  it('a rolling update to a new image under load completes, with at most one failed request (target: none)', async () => {
+  it('a rolling update to a new image under load completes with no failed request, nginx never meeting a replica that does not serve', async () => {
     const load = startLoad('/api/items');
     const t0 = Date.now();
     const started = new Date();
@@ -176,14 +182,19 @@ describe.runIf(enabled)('e2e: the Swarm target on Docker Engine 20.10, single no
       if (Date.now() > deadline) throw new Error(`the rolling update did not complete within 400 s: ${state}, running ${images.join(', ')}`);
       await sleep(2000);
     }
+    // The last old replica drains for DRAIN_SECONDS after it is told to stop: keep the load on past it.
+    await sleep((BACKEND_DRAIN_SECONDS + 5) * 1000);
     const result = await load.stop();
-    report.push(`rolling update: ${((Date.now() - t0) / 1000).toFixed(1)} s, ${result.sent} requests, ${result.failed.length} failed`);
+    const errors = await nginxErrors(started);
+    const upstreamErrors = errors.filter((line) => /upstream/.test(line) && !/temporarily disabled/.test(line));
+    report.push(`rolling update: ${((Date.now() - t0) / 1000).toFixed(1)} s, ${result.sent} requests, ${result.failed.length} failed; nginx met ${upstreamErrors.length} upstream errors (retried on another replica)`);
     expect(result.sent).toBeGreaterThan(100);
-    // Zero in 6 of 8 runs; two CI runs (two cores shared with the Compose stacks) each had one 502
-    // whose cause is not yet known (nginx's errors are printed when it happens). The target stays
-    // zero; more than one fails the run.
-    if (result.failed.length > 0) console.warn(`rolling update: ${JSON.stringify(result.failed)}\n${nginxErrors(started)}`);
-    expect(result.failed.length, nginxErrors(started)).toBeLessThanOrEqual(1);
+    // A stopping replica leaves Docker's DNS about 2 s before its stop signal and then serves on
+    // for DRAIN_SECONDS (backend/serve.sh), longer than nginx caches the answer (valid=5s): no
+    // request reaches a replica that has closed its socket or is gone. Without the drain, nginx
+    // met refused connections and 5 s connect timeouts in every update, and 2 runs of 8 lost a request.
+    expect(result.failed, errors.join('\n')).toEqual([]);
+    expect(upstreamErrors, errors.join('\n')).toEqual([]);
   }, 600_000);
 
   it('a killed backend container is replaced by Swarm, with no failed request through nginx', async () => {

@@ -1,6 +1,6 @@
 /**
  * The static part of the third-party-scanner audit of a generated repository: bandit on the
- * backend, shellcheck on the shell-form healthchecks, yamllint on the YAML, and our gixy and
+ * backend, shellcheck on the shell-form healthchecks and backend/serve.sh, yamllint on the YAML, and our gixy and
  * hadolint rules on nginx.conf and the backend's Dockerfile. Nothing is started; a scanner that is
  * not installed is listed as missing, with its Debian package, and the others still run.
  */
@@ -13,7 +13,7 @@ import { MissingToolError, toolVersion, type ExternalTool } from './external-too
 import type { Finding, ScannerName } from './findings.js';
 import { NginxSyntaxError } from './nginx-config.js';
 import { auditNginxConfig, NGINX_CONFIG_PATH } from './nginx-rules.js';
-import { shellcheckComposeHealthchecks, SHELLCHECK } from './shellcheck.js';
+import { shellcheckComposeHealthchecks, shellcheckFiles, SHELLCHECK } from './shellcheck.js';
 import { runYamllint, YAMLLINT } from './yamllint.js';
 
 export interface StaticAuditResult {
@@ -30,6 +30,8 @@ export const STATIC_AUDIT_SCANNERS: readonly ScannerName[] = ['bandit', 'shellch
 const COMPOSE_FILE = 'compose.yaml';
 /** YAML the generator writes or reads, audited where present. */
 const YAML_FILES = [COMPOSE_FILE, 'stack.yaml'];
+/** Shell scripts the generator writes (older repositories may lack them). */
+const GENERATED_SCRIPTS = ['backend/serve.sh'];
 
 /** nginx.conf, and nginx.swarm.conf where the repository has the Swarm target. */
 const NGINX_CONFIG_FILES = [NGINX_CONFIG_PATH, 'nginx/nginx.swarm.conf'];
@@ -50,7 +52,7 @@ export async function runStaticAudit(repositoryDirectory: string): Promise<Stati
   const result: StaticAuditResult = { findings: [], ran: [], missing: [] };
   const external: [ExternalTool, () => Finding[]][] = [
     [BANDIT, () => runBandit(repositoryDirectory, 'backend')],
-    [SHELLCHECK, () => shellcheckComposeHealthchecks(repositoryDirectory, COMPOSE_FILE)],
+    [SHELLCHECK, () => [...shellcheckComposeHealthchecks(repositoryDirectory, COMPOSE_FILE), ...shellcheckFiles(GENERATED_SCRIPTS.filter((file) => existsSync(join(repositoryDirectory, file))), repositoryDirectory)]],
     [YAMLLINT, () => runYamllint(repositoryDirectory, YAML_FILES.filter((file) => existsSync(join(repositoryDirectory, file))))],
   ];
   for (const [tool, audit] of external) {

@@ -16,6 +16,7 @@ import type { RestartPolicy } from '../answers/fields.js';
 import { formatMebibytes, parseMemorySize } from '../answers/memory-size.js';
 import type { Healthcheck, NetworkModel, NginxUpstream, SecretModel, ServiceModel, ServiceName, StackModel, VolumeModel } from './model.js';
 import { NGINX_CONFIG, SWARM_NGINX_CONFIG } from './repository-paths.js';
+import type { TmpfsMount } from './tuning.js';
 
 /** The newest stack file format Docker Engine 20.10's schema knows. */
 export const STACK_FILE_VERSION = '3.9';
@@ -26,16 +27,8 @@ export const SWARM_DNS = '127.0.0.11';
 /** The stack's backend image: set it to roll out a new build (`BACKEND_IMAGE=shop-backend:v2 docker stack deploy ...`). */
 export const BACKEND_IMAGE_VARIABLE = 'BACKEND_IMAGE';
 
-const MiB = 1024 ** 2;
 const BACKEND: ServiceName = 'backend';
 
-export interface TmpfsMount {
-  target: string;
-  /** Bytes: the 3.9 schema takes tmpfs sizes as integers only. */
-  sizeBytes: number;
-  /** The same size in Compose notation, for comments and the README. */
-  size: string;
-}
 
 export interface HostPort {
   target: number;
@@ -97,6 +90,8 @@ export interface SwarmService {
   volumes: string[];
   tmpfs: TmpfsMount[];
   healthcheck: Healthcheck;
+  /** Time from the stop signal to SIGKILL, where the default 10 s is too short. */
+  stopGracePeriod?: string;
   deploy: SwarmDeploy;
 }
 
@@ -123,6 +118,8 @@ export interface SwarmMemoryRow {
 export interface SwarmStackModel {
   version: typeof STACK_FILE_VERSION;
   backendReplicas: number;
+  /** How long a stopping backend replica serves on (backend/serve.sh). */
+  drainSeconds: number;
   dataNodeLabel: string;
   nginxConfig: string;
   nginxUpstream: NginxUpstream;
@@ -150,6 +147,16 @@ export const SWARM_RESTART_CONDITIONS: Record<RestartPolicy, SwarmRestartConditi
 };
 
 const RESTART_DELAY = '5s';
+
+/**
+ * A stopping backend replica keeps serving this long before gunicorn closes its socket
+ * (backend/serve.sh): Docker's DNS still lists it for a moment, and nginx caches the answer for
+ * its `valid` time, so requests keep arriving. Measured on Docker 20.10: see test/e2e/swarm.test.ts.
+ */
+export const BACKEND_DRAIN_SECONDS = 10;
+/** gunicorn's graceful timeout (its default, 30 s) after the drain, and a margin, before SIGKILL. */
+const GUNICORN_GRACEFUL_SECONDS = 30;
+const BACKEND_STOP_GRACE_PERIOD = `${BACKEND_DRAIN_SECONDS + GUNICORN_GRACEFUL_SECONDS + 5}s`;
 const UPDATE_TIMING = { parallelism: 1, delay: '5s', monitor: '20s' } as const;
 
 /**
@@ -181,22 +188,17 @@ function placement(name: ServiceName): { constraints: string[]; preferences: { s
 }
 
 /**
- * Sizes of the writable tmpfs mounts. tmpfs pages count against the container's memory limit, so
- * each is capped: /tmp at a quarter of the budget and at most 64m; PostgreSQL's socket directory
- * holds a socket and a lock file (1m); /dev/shm, PostgreSQL's dynamic shared memory, gets the
- * size Compose's shm_size gives it (stack files have no shm_size, and a mount there replaces
- * Docker's default 64m /dev/shm).
+ * The writable tmpfs mounts, sized as in Compose (tuning.ts), plus /dev/shm: PostgreSQL's
+ * dynamic shared memory gets the size Compose's shm_size gives it (stack files have no shm_size,
+ * and a mount there replaces Docker's default 64m /dev/shm).
  */
 export function tmpfsMounts(service: ServiceModel): TmpfsMount[] {
-  const budget = bytesOf(service.memoryLimit);
-  const sizeOf = (path: string): number => (path === '/var/run/postgresql' ? MiB : Math.max(MiB, Math.min(64 * MiB, Math.floor(budget / 4 / MiB) * MiB)));
-  const mounts = service.hardening.tmpfs.map((target) => mount(target, sizeOf(target)));
-  if (service.shmSize !== undefined) mounts.push(mount('/dev/shm', bytesOf(service.shmSize)));
+  const mounts = [...service.hardening.tmpfs];
+  if (service.shmSize !== undefined) {
+    const sizeBytes = bytesOf(service.shmSize);
+    mounts.push({ target: '/dev/shm', sizeBytes, size: formatMebibytes(sizeBytes) });
+  }
   return mounts;
-}
-
-function mount(target: string, sizeBytes: number): TmpfsMount {
-  return { target, sizeBytes, size: formatMebibytes(sizeBytes) };
 }
 
 function bytesOf(size: string): number {
@@ -225,10 +227,11 @@ function swarmService(model: StackModel, service: ServiceModel, replicas: number
     ports: service.publishedPorts.map((port) => ({ target: port.containerPort, published: port.hostPort, protocol: 'tcp', mode: 'host' })),
     networks: service.networks,
     secrets: service.secrets,
-    environment: service.environment,
+    environment: service.name === BACKEND ? [...service.environment, { name: 'DRAIN_SECONDS', value: String(BACKEND_DRAIN_SECONDS) }] : service.environment,
     volumes: swarmVolumes(service),
     tmpfs: tmpfsMounts(service),
     healthcheck: service.healthcheck,
+    ...(service.name === BACKEND ? { stopGracePeriod: BACKEND_STOP_GRACE_PERIOD } : {}),
     deploy: {
       replicas,
       endpointMode: 'dnsrr',
@@ -262,7 +265,9 @@ function memoryCost(services: readonly SwarmService[]): SwarmStackModel['memory'
 /** Each measure of the stack's Security section, on Compose and on Swarm. */
 export function swarmEnforcement(model: StackModel, services: readonly SwarmService[]): SwarmEnforcement[] {
   const restart = SWARM_RESTART_CONDITIONS[model.restartPolicy];
-  const tmpfs = services.flatMap((service) => service.tmpfs.map((mount) => `${service.name} ${mount.target} ${mount.size}`)).join(', ');
+  const listed = (mounts: { service: string; mount: TmpfsMount }[]) => mounts.map(({ service, mount }) => `${service} ${mount.target} ${mount.size}`).join(', ');
+  const tmpfs = listed(services.flatMap((service) => service.tmpfs.map((mount) => ({ service: service.name, mount }))));
+  const composeTmpfs = listed(model.services.flatMap((service) => service.hardening.tmpfs.map((mount) => ({ service: service.name, mount }))));
   const users = model.services.filter((service) => service.hardening.user).map((service) => service.name).join(', ');
   const added = model.services.filter((service) => service.hardening.capAdd.length > 0).map((service) => `${service.name} adds back ${service.hardening.capAdd.map((cap) => cap.capability).join(', ')}`).join('; ');
   const row = (measure: string, compose: string, swarm: string, enforcedBySwarm = true): SwarmEnforcement => ({ measure, compose, swarm, enforcedBySwarm });
@@ -276,7 +281,7 @@ export function swarmEnforcement(model: StackModel, services: readonly SwarmServ
     row('Each service only its own secrets, read through `*_FILE`', 'Compose secrets from `secrets/`, granted per service', 'Swarm secrets from the same files (encrypted in the managers\' Raft log, on tmpfs in the tasks), granted per service the same way'),
     row('Memory limits', '`deploy.resources.limits.memory` per container', 'the same limit per replica, and reserved as well, so the scheduler never overcommits a node'),
     row('Read-only root filesystems', '`read_only: true`', '`read_only: true`'),
-    row('Writable paths as tmpfs', '`tmpfs:` list (unsized)', `\`type: tmpfs\` mounts with a size (stack deploy does not apply the short list): ${tmpfs}`),
+    row('Writable paths as sized tmpfs', `\`tmpfs:\` list with \`size=\`: ${composeTmpfs}`, `\`type: tmpfs\` mounts with the same sizes (stack deploy does not apply the short list), and /dev/shm: ${tmpfs}`),
     row(`All capabilities dropped${added ? ` (${added})` : ''}`, '`cap_drop: [ALL]`, `cap_add`', '`cap_drop: [ALL]`, `cap_add` (honoured by stack deploy from Docker 20.10)'),
     row(`Non-root users: ${users}`, '`user:`', '`user:`'),
     row(
@@ -313,6 +318,7 @@ export function buildSwarmModel(model: StackModel, backendReplicas: number): Swa
   return {
     version: STACK_FILE_VERSION,
     backendReplicas,
+    drainSeconds: BACKEND_DRAIN_SECONDS,
     dataNodeLabel: DATA_NODE_LABEL,
     nginxConfig: SWARM_NGINX_CONFIG,
     nginxUpstream: {
