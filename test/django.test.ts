@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE_ANSWERS_JSON, generate } from './support/generate.js';
+import { EXAMPLE_ANSWERS_JSON, generate, withProvidedCertificate } from './support/generate.js';
 import { DEBIAN_PYTHON, prerequisite } from './support/prerequisites.js';
 
 const haveDjango = prerequisite(
@@ -48,23 +48,30 @@ for path in sys.argv[2:]:
 print(json.dumps(result))
 `;
 
-const SCENARIOS: Record<string, { options: Record<string, unknown>; redis: boolean; host: string }> = {
+const SCENARIOS: Record<string, { options: Record<string, unknown>; redis: boolean; host: string; directory?: () => string }> = {
   'example answers': { options: { answers: EXAMPLE_ANSWERS_JSON }, redis: true, host: 'shop.localhost' },
   'redis off, nested and dotted routes': { options: { redis: false, routes: '/api,/api/v2,/files.v1' }, redis: false, host: 'localhost' },
   'tls self-signed': { options: { answers: EXAMPLE_ANSWERS_JSON, tls: 'self-signed' }, redis: true, host: 'shop.localhost' },
+  'tls provided, HSTS preload': {
+    options: { answers: EXAMPLE_ANSWERS_JSON, tls: 'provided', 'tls-cert': 'certs/shop.crt', 'tls-key': 'certs/shop.key', 'hsts-preload': true },
+    redis: true,
+    host: 'shop.localhost',
+    directory: withProvidedCertificate,
+  },
 };
 
 describe.runIf(haveDjango).each(Object.entries(SCENARIOS))('Django backend for %s', (_name, scenario) => {
   let directory: string;
 
   it('passes manage.py check --deploy with warnings as failures', async () => {
-    directory = await generate({ options: scenario.options });
+    directory = await generate({ options: scenario.options, directory: scenario.directory?.() });
     const result = python(directory, ['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'], secretEnvironment(directory, scenario.redis));
     expect(result.output).toMatch(/System check identified no issues/);
     expect(result.status).toBe(0);
-    // With TLS nothing may be silenced; without it, exactly the three HTTPS-only checks are.
-    const tls = scenario.options['tls'] !== undefined;
-    expect(result.output).toMatch(tls ? /no issues \(0 silenced\)/ : /no issues \(3 silenced\)/);
+    // Without TLS exactly the three HTTPS-only checks are silenced; with TLS the two that ask for
+    // HSTS preloading, unless hstsPreload is answered; then nothing.
+    const silenced = scenario.options['tls'] === undefined ? 3 : scenario.options['hsts-preload'] ? 0 : 2;
+    expect(result.output).toMatch(new RegExp(`no issues \\(${silenced} silenced\\)`));
   });
 
   // Defined only for the TLS scenario, so no test is reported as skipped.
@@ -83,10 +90,14 @@ secure = Client(HTTP_HOST=sys.argv[1], HTTP_X_FORWARDED_PROTO="https")
 print(secure.get("/api")["Strict-Transport-Security"])
 `;
     const result = python(directory, ['-c', probe, scenario.host], secretEnvironment(directory, scenario.redis));
-    expect(result.stdout).toBe(`301 https://${scenario.host}/api\nmax-age=63072000; includeSubDomains; preload\n`);
+    const preload = scenario.options['hsts-preload'] === true;
+    expect(result.stdout).toBe(`301 https://${scenario.host}/api\n${preload ? 'max-age=63072000; includeSubDomains; preload' : 'max-age=63072000'}\n`);
     const settings = readFileSync(join(directory, 'backend/config/settings.py'), 'utf8');
     expect(settings).toContain('SECURE_REDIRECT_EXEMPT = [r"^health/$"]');
-    expect(settings).not.toContain('SILENCED_SYSTEM_CHECKS');
+    if (preload) expect(settings).not.toContain('SILENCED_SYSTEM_CHECKS');
+    else expect(settings).toContain('SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]');
+    // nginx sends the same header (Django's is hidden behind it).
+    expect(readFileSync(join(directory, 'nginx/nginx.conf'), 'utf8')).toContain(`add_header Strict-Transport-Security "${preload ? 'max-age=63072000; includeSubDomains; preload' : 'max-age=63072000'}" always;`);
   });
 
   it('compiles every Python file', () => {

@@ -31,7 +31,8 @@ describe('answer sources', () => {
     const fromYaml = readTree(await generate({ options: { answers: EXAMPLE_ANSWERS_YAML } }));
     const withoutSecrets = (tree: Map<string, string>) => [...tree].filter(([path]) => !path.startsWith('secrets/') || path.endsWith('README.md'));
     expect(withoutSecrets(fromYaml)).toEqual(withoutSecrets(fromJson));
-    expect(JSON.parse(fromJson.get('.yo-rc.json')!)['generator-secure-stack']).toEqual(JSON.parse(readFileSync(EXAMPLE_ANSWERS_JSON, 'utf8')));
+    // The example leaves out the answers it takes the defaults of; .yo-rc.json stores them too.
+    expect(JSON.parse(fromJson.get('.yo-rc.json')!)['generator-secure-stack']).toEqual({ ...JSON.parse(readFileSync(EXAMPLE_ANSWERS_JSON, 'utf8')), hstsPreload: false, maxBodySize: '10m' });
   });
 
   it('lets flags override the answers file', async () => {
@@ -135,6 +136,11 @@ describe('invalid answers', () => {
     ['tls provided without its files', { tls: 'provided' }, undefined, /tlsCert: null is required when tls is "provided"\n  - tlsKey: null is required/],
     ['tlsKey path', { tls: 'provided', 'tls-cert': 'c.pem', 'tls-key': '../k.pem' }, undefined, /tlsKey: "\.\.\/k\.pem" must be a file path .* without "\." or "\.\." segments/],
     ['httpsPort equal to httpPort', { tls: 'self-signed', 'https-port': '8080' }, undefined, /httpsPort: 8080 must differ from httpPort/],
+    ['hstsPreload with a self-signed certificate', { tls: 'self-signed', 'hsts-preload': true }, undefined, /hstsPreload: true needs tls "provided": a self-signed certificate cannot be preloaded/],
+    ['hstsPreload without TLS', { 'hsts-preload': true }, undefined, /hstsPreload: true needs tls "provided": a stack without HTTPS cannot be preloaded/],
+    ['maxBodySize larger than nginx\'s /tmp', { 'memory-nginx': '16m', 'max-body-size': '10m' }, undefined, /maxBodySize: "10m" must fit nginx's \/tmp, 4m \(a quarter of memory\.nginx 16m, at most 64m\): lower it or raise memory\.nginx/],
+    ['maxBodySize format', { 'max-body-size': '10 MB' }, undefined, /maxBodySize: "10 MB" must be a whole number followed by a unit/],
+    ['maxBodySize floor', { 'max-body-size': '512b' }, undefined, /maxBodySize: "512b" is below 1k/],
     ['unknown key in a file', {}, 'projectname: x\n', /projectname: "x" is not a known answer/],
     ['unknown memory key', {}, 'memory:\n  nginx: 64m\n  celery: 64m\n', /memory\.celery: "64m" is not a known answer/],
   ];

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GUNICORN_THREADS, gunicornWorkers, nginxSettings, postgresSettings, redisSettings } from '../generators/lib/stack/tuning.js';
+import { parseMemorySize } from '../generators/lib/answers/memory-size.js';
+import { entryLimits, GUNICORN_THREADS, gunicornWorkers, nginxSettings, postgresSettings, redisSettings, tmpfsMount } from '../generators/lib/stack/tuning.js';
 import { EXAMPLE_ANSWERS_JSON, generate } from './support/generate.js';
 import { readCompose } from './support/stack-files.js';
 
@@ -43,6 +44,32 @@ describe('gunicornWorkers', () => {
   });
 });
 
+describe('entryLimits', () => {
+  const kib = (text: string) => Number(/^(\d+)k$/.exec(text)![1]);
+  it.each([16, 50, 64, 256, 1024])('keeps what one client can make nginx hold within %i MiB', (limit) => {
+    const scratch = tmpfsMount('/tmp', limit * MiB).sizeBytes;
+    const limits = entryLimits(limit * MiB, parseMemorySize('1m')!, 40);
+    // A buffered response of a slow reader takes at most a quarter of /tmp, and /tmp is a quarter of the budget.
+    expect(kib(limits.proxyMaxTempFileSize) * 1024).toBe(Math.floor(scratch / 4 / 1024) * 1024);
+    expect(scratch).toBeLessThanOrEqual((limit * MiB) / 4);
+    expect(limits.clientBodyBufferSize).toBe('16k');
+    const { workerProcesses, workerConnections } = nginxSettings(limit * MiB);
+    expect(limits.connectionsPerClient).toBeLessThanOrEqual((workerProcesses * workerConnections) / 8);
+  });
+
+  it('lets a client hold as many connections as its burst, at least 10', () => {
+    expect(entryLimits(64 * MiB, parseMemorySize('10m')!, 40).connectionsPerClient).toBe(40);
+    expect(entryLimits(64 * MiB, parseMemorySize('10m')!, 2).connectionsPerClient).toBe(10);
+    // 16m: one worker of 512 connections, so a client gets at most 64 however high its rate.
+    expect(entryLimits(16 * MiB, parseMemorySize('1m')!, 2000).connectionsPerClient).toBe(64);
+  });
+
+  it('writes the body limit in nginx notation: plain bytes have no unit', () => {
+    expect(entryLimits(64 * MiB, parseMemorySize('10m')!, 40).maxBodySize).toBe('10m');
+    expect(entryLimits(64 * MiB, parseMemorySize('4096b')!, 40).maxBodySize).toBe('4096');
+  });
+});
+
 describe('nginxSettings', () => {
   it('sizes workers from the budget, never from the host CPU count', () => {
     expect(nginxSettings(16 * MiB)).toEqual({ workerProcesses: 1, workerConnections: 512, upstreamKeepalive: 16 });
@@ -52,7 +79,7 @@ describe('nginxSettings', () => {
 });
 
 describe('the generated backend runs gunicorn as tuned', () => {
-  it('with WEB_CONCURRENCY from the budget, threaded workers and no access log of its own', async () => {
+  it('with WEB_CONCURRENCY from the budget, threaded workers, no access log of its own and idle connections kept longer than nginx keeps them', async () => {
     const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
     expect(readCompose(directory).services['backend']!.environment?.['WEB_CONCURRENCY']).toBe(String(gunicornWorkers(512 * MiB)));
     // Exec form: the CMD line must be a JSON array for Docker to run it without a shell. serve.sh
@@ -65,5 +92,28 @@ describe('the generated backend runs gunicorn as tuned', () => {
     expect(option('--worker-class')).toBe('gthread');
     expect(option('--threads')).toBe(String(GUNICORN_THREADS));
     expect(argv).not.toContain('--access-logfile');
+    // nginx drops an idle upstream connection before gunicorn does, never the other way round.
+    const nginxConfig = readFileSync(join(directory, 'nginx/nginx.conf'), 'utf8');
+    const upstream = /upstream backend \{([^}]*)\}/.exec(nginxConfig)?.[1] ?? '';
+    const nginxIdle = Number(/^\s*keepalive_timeout (\d+)s;$/m.exec(upstream)?.[1]);
+    expect(nginxIdle).toBeGreaterThan(0);
+    expect(Number(option('--keep-alive'))).toBeGreaterThan(nginxIdle);
+  });
+});
+
+describe('the body limit', () => {
+  const bodyLimit = (directory: string) => /^\s*client_max_body_size (\S+);$/m.exec(readFileSync(join(directory, 'nginx/nginx.conf'), 'utf8'))?.[1];
+  const stored = (directory: string) => (JSON.parse(readFileSync(join(directory, '.yo-rc.json'), 'utf8')) as Record<string, Record<string, unknown>>)['generator-secure-stack']!['maxBodySize'];
+
+  it('defaults to 10m, or to nginx\'s /tmp when a small budget makes that smaller, and is stored', async () => {
+    const example = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
+    expect([bodyLimit(example), stored(example)]).toEqual(['10m', '10m']);
+    const small = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON, 'memory-nginx': '16m' } });
+    expect([bodyLimit(small), stored(small)]).toEqual(['4m', '4m']);
+  });
+
+  it('takes the answer', async () => {
+    const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON, 'max-body-size': '512k' } });
+    expect(bodyLimit(directory)).toBe('512k');
   });
 });

@@ -8,6 +8,7 @@ import { MAX_ROUTES, normaliseRoutePath, type Route } from './routes.js';
 import { isIP } from 'node:net';
 import type { Answers, BudgetedService, JsonValue } from './types.js';
 import { describeValue } from '../errors.js';
+import { tmpfsMount } from '../stack/tuning.js';
 
 export type Parsed<V> = { ok: true; value: V } | { ok: false; rule: string };
 /** Where a raw value came from: files hold typed JSON/YAML values, flags hold strings. */
@@ -179,6 +180,37 @@ function memoryField(service: BudgetedService): Field<MemorySize> {
   };
 }
 
+/** Most a request body may be when nothing else limits it; a small nginx budget lowers it. */
+const MAX_BODY_DEFAULT = parseMemorySize('10m')!;
+const MAX_BODY_FLOOR = parseMemorySize('1k')!;
+
+/** nginx's /tmp for a budget: request bodies beyond its small memory buffer are written there. */
+export function nginxScratchBytes(nginxBudgetBytes: number): number {
+  return tmpfsMount('/tmp', nginxBudgetBytes).sizeBytes;
+}
+
+const maxBodySizeField: Field<MemorySize> = {
+  key: 'maxBodySize',
+  flag: 'max-body-size',
+  flagType: 'string',
+  description: "Largest request body nginx accepts (client_max_body_size); at most nginx's /tmp, a quarter of memory.nginx",
+  prompt: 'input',
+  defaultText: "10m, or nginx's /tmp if smaller",
+  parse(raw) {
+    if (typeof raw !== 'string') return broken(`must be a string: ${MEMORY_RULE}`);
+    const size = parseMemorySize(raw.trim() === raw ? raw : '');
+    if (!size) return broken(/^[1-9][0-9]*(?:b|k|kb|m|mb|g|gb)$/i.test(raw) ? `is above the ceiling of ${formatMebibytes(MEMORY_CEILING_BYTES)}` : MEMORY_RULE);
+    if (size.bytes < MAX_BODY_FLOOR.bytes) return broken(`is below ${MAX_BODY_FLOOR.text}: nginx needs room for a form post`);
+    return ok(size);
+  },
+  defaultValue: (context) => {
+    const scratch = nginxScratchBytes((context.resolved['memory.nginx'] ?? parseMemorySize(MEMORY_DEFAULTS.nginx)!).bytes);
+    return scratch < MAX_BODY_DEFAULT.bytes ? parseMemorySize(formatMebibytes(scratch))! : MAX_BODY_DEFAULT;
+  },
+  serialise: (size) => size.text,
+  askedWhen: () => false,
+};
+
 export function parseRoutes(raw: unknown, origin: Origin): Parsed<Route[]> {
   // On the command line routes are one comma-separated value: --routes /api,/admin
   const list = origin === 'flag' && typeof raw === 'string' ? raw.split(',').filter((p) => p !== '') : raw;
@@ -251,6 +283,17 @@ export function crossFieldProblems(flat: FlatAnswers): { field: FieldKey; value:
   }
   if (flat.tls !== 'off' && flat.httpsPort === flat.httpPort) {
     problems.push({ field: 'httpsPort', value: flat.httpsPort, rule: 'must differ from httpPort' });
+  }
+  // Browsers preload only names with a publicly trusted certificate, and leaving the list takes
+  // months: never for a self-signed certificate, and never by default.
+  if (flat.hstsPreload && flat.tls !== 'provided') {
+    problems.push({ field: 'hstsPreload', value: true, rule: `needs tls "provided": a ${flat.tls === 'off' ? 'stack without HTTPS' : 'self-signed certificate'} cannot be preloaded` });
+  }
+  // nginx writes a body beyond its memory buffer to /tmp, a tmpfs sized from its budget: a body
+  // that cannot fit there would fail with 500 however the rest of the stack is doing.
+  const scratch = nginxScratchBytes(flat['memory.nginx'].bytes);
+  if (flat.maxBodySize.bytes > scratch) {
+    problems.push({ field: 'maxBodySize', value: flat.maxBodySize.text, rule: `must fit nginx's /tmp, ${formatMebibytes(scratch)} (a quarter of memory.nginx ${flat['memory.nginx'].text}, at most 64m): lower it or raise memory.nginx` });
   }
   // A Swarm service's published port has no host address: it listens on every address of its
   // node. Writing the stack file anyway would silently widen what the user asked for.
@@ -380,6 +423,14 @@ export const FIELDS = {
     fixedDefault: 8443,
     askedWhen: (resolved) => resolved.tls !== undefined && resolved.tls !== 'off',
   }),
+  hstsPreload: plainAnswer<boolean>({
+    key: 'hstsPreload',
+    flag: 'hsts-preload',
+    description: 'HSTS with includeSubDomains and preload, for submission to the browsers\' preload list (tls "provided" only); without it HSTS covers this host alone',
+    parse: parseBoolean,
+    fixedDefault: false,
+    askedWhen: (resolved) => resolved.tls === 'provided',
+  }),
   'memory.nginx': memoryField('nginx'),
   'memory.backend': memoryField('backend'),
   'memory.postgres': memoryField('postgres'),
@@ -388,6 +439,7 @@ export const FIELDS = {
   'cpus.backend': cpuField('backend'),
   'cpus.postgres': cpuField('postgres'),
   'cpus.redis': cpuField('redis'),
+  maxBodySize: maxBodySizeField,
   routes: {
     key: 'routes',
     flag: 'routes',

@@ -22,9 +22,13 @@ export interface Answers {
   tlsCert: string | null;
   tlsKey: string | null;
   httpsPort: number;
+  /** HSTS with includeSubDomains and preload (tls "provided" only): a commitment that is slow to undo. */
+  hstsPreload: boolean;
   memory: Record<BudgetedService, MemorySize>;
   /** CPU limits in CPUs; null: no limit. */
   cpus: Record<BudgetedService, number | null>;
+  /** Largest request body nginx accepts; it must fit nginx's /tmp, where nginx buffers it. */
+  maxBodySize: MemorySize;
   routes: Route[];
   /** Also write the Docker Swarm target (stack.yaml, nginx/nginx.swarm.conf). */
   swarm: boolean;

@@ -10,7 +10,7 @@ import { DATA_DIRECTORIES, IMAGES } from './images.js';
 import { NGINX_CONFIG } from './repository-paths.js';
 import { SECRET_FILES, secretMountPath, secretPath, type SecretName } from './secret-names.js';
 import { buildSwarmModel, type SwarmStackModel } from './swarm.js';
-import { GUNICORN_THREADS, gunicornWorkers, nginxSettings, postgresSettings, redisSettings, tmpfsMount, type NginxSettings, type TmpfsMount } from './tuning.js';
+import { entryLimits, GUNICORN_KEEPALIVE_SECONDS, GUNICORN_THREADS, UPSTREAM_KEEPALIVE_TIMEOUT_SECONDS, gunicornWorkers, nginxSettings, postgresSettings, redisSettings, tmpfsMount, type EntryLimits, type NginxSettings, type TmpfsMount } from './tuning.js';
 
 export type ServiceName = 'nginx' | 'backend' | 'postgres' | 'redis';
 export type NetworkName = 'frontend-network' | 'backend-network';
@@ -87,8 +87,9 @@ export interface TlsModel {
   httpsPort: number;
   /** What follows $host in the HTTP-to-HTTPS redirect: ":8443", or nothing for 443. */
   redirectPortSuffix: string;
-  /** Mozilla: two years. includeSubDomains and preload, as Django's check --deploy asks. */
+  /** Mozilla: two years, this host only; includeSubDomains and preload only with hstsPreload. */
   hsts: string;
+  hstsPreload: boolean;
   profile: TlsProfile;
 }
 
@@ -133,7 +134,7 @@ export interface VolumeModel {
  * start-up and replicas come and go, so the name is resolved per request through Docker's DNS.
  */
 export type NginxUpstream =
-  | { kind: 'static'; name: string; server: string; keepalive: number; proxyPass: string }
+  | { kind: 'static'; name: string; server: string; keepalive: number; keepaliveTimeout: string; proxyPass: string }
   | { kind: 'resolved'; resolver: string; valid: string; variable: string; url: string; proxyPass: string };
 
 const BACKEND_UPSTREAM_NAME = 'backend';
@@ -152,6 +153,8 @@ export interface StackModel {
   backendPort: number;
   /** gunicorn threads per worker; the worker count is in the backend's WEB_CONCURRENCY. */
   backendThreads: number;
+  /** gunicorn's --keep-alive, longer than nginx's upstream keepalive_timeout. */
+  backendKeepAliveSeconds: number;
   backendImage: string;
   /** Base image of the backend's Dockerfile. */
   pythonImage: string;
@@ -165,6 +168,8 @@ export interface StackModel {
   /** Big enough for serverName: nginx refuses a config whose names overflow a hash bucket. */
   serverNamesHashBucketSize: number;
   rateLimit: RateLimit;
+  /** What one client can make nginx hold (tuning.ts). */
+  entry: EntryLimits;
   logging: { maxSize: string; maxFiles: number };
   services: ServiceModel[];
   networks: NetworkModel[];
@@ -202,7 +207,9 @@ export const NGINX_HEALTH_PATH = '/nginx-health';
 export const NGINX_HEALTH_PORT = 8081;
 export const BACKEND_HEALTH_PATH = '/health/';
 export const NGINX_HTTPS_PORT = 8443;
-export const HSTS_HEADER = 'max-age=63072000; includeSubDomains; preload';
+/** Mozilla's guidelines: two years, for this host. Preloading also covers every subdomain. */
+export const HSTS_HEADER = 'max-age=63072000';
+export const HSTS_PRELOAD_HEADER = `${HSTS_HEADER}; includeSubDomains; preload`;
 
 export const NETWORKS: Record<NetworkName, NetworkModel> = {
   'frontend-network': { name: 'frontend-network', internal: false, purpose: 'public side: nginx and the backend it proxies to' },
@@ -256,6 +263,7 @@ export function buildStackModel(answers: Answers): StackModel {
     ignoredPaths: answers.tls === 'provided' && answers.tlsKey && !answers.tlsKey.startsWith('/') ? [`/${answers.tlsKey}`] : [],
     backendPort: BACKEND_PORT,
     backendThreads: GUNICORN_THREADS,
+    backendKeepAliveSeconds: GUNICORN_KEEPALIVE_SECONDS,
     backendImage: backendImageName(answers.projectName),
     pythonImage: IMAGES.python,
     nginxHealthPath: NGINX_HEALTH_PATH,
@@ -268,10 +276,12 @@ export function buildStackModel(answers: Answers): StackModel {
       name: BACKEND_UPSTREAM_NAME,
       server: `${BACKEND_UPSTREAM_NAME}:${BACKEND_PORT}`,
       keepalive: nginx.upstreamKeepalive,
+      keepaliveTimeout: `${UPSTREAM_KEEPALIVE_TIMEOUT_SECONDS}s`,
       proxyPass: `http://${BACKEND_UPSTREAM_NAME}`,
     },
     serverNamesHashBucketSize: serverNamesHashBucketSize(answers.serverName),
     rateLimit: rateLimitFor(answers.rateLimit),
+    entry: entryLimits(answers.memory.nginx.bytes, answers.maxBodySize, rateLimitFor(answers.rateLimit).burst),
     logging: { ...LOG_ROTATION },
     services,
     networks: [NETWORKS['frontend-network'], NETWORKS['backend-network']],
@@ -303,7 +313,8 @@ function tlsModel(answers: Answers): TlsModel | null {
     containerPort: NGINX_HTTPS_PORT,
     httpsPort: answers.httpsPort,
     redirectPortSuffix: answers.httpsPort === 443 ? '' : `:${answers.httpsPort}`,
-    hsts: HSTS_HEADER,
+    hsts: answers.hstsPreload ? HSTS_PRELOAD_HEADER : HSTS_HEADER,
+    hstsPreload: answers.hstsPreload,
     profile: TLS_PROFILE,
   };
 }

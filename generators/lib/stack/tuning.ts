@@ -3,7 +3,7 @@
  * instead of being killed by the kernel's OOM killer under load. All sizes in bytes in, server
  * notation out. The ratios follow each project's own sizing advice (cited per function).
  */
-import { formatMebibytes } from '../answers/memory-size.js';
+import { formatMebibytes, type MemorySize } from '../answers/memory-size.js';
 
 const MiB = 1024 ** 2;
 
@@ -70,6 +70,16 @@ export function gunicornWorkers(limitBytes: number): number {
  */
 export const GUNICORN_THREADS = 2;
 
+/**
+ * Idle keep-alive connections: nginx must drop one before gunicorn does. When gunicorn closes a
+ * connection just as nginx reuses it, a request nginx cannot retry (a POST) fails with 502;
+ * gunicorn's own default (2 s) is far below nginx's (60 s). So gunicorn keeps idle connections
+ * 5 s (`--keep-alive`) and nginx's upstream 4 s (`keepalive_timeout`): nginx always closes first,
+ * and a connection idle for longer than that costs one new handshake.
+ */
+export const GUNICORN_KEEPALIVE_SECONDS = 5;
+export const UPSTREAM_KEEPALIVE_TIMEOUT_SECONDS = 4;
+
 export interface NginxSettings {
   workerProcesses: number;
   workerConnections: number;
@@ -112,4 +122,35 @@ const SOCKET_DIRECTORY = '/var/run/postgresql';
 export function tmpfsMount(target: string, limitBytes: number): TmpfsMount {
   const sizeBytes = target === SOCKET_DIRECTORY ? MiB : clamp(Math.floor(limitBytes / 4 / MiB), 1, 64) * MiB;
   return { target, sizeBytes, size: formatMebibytes(sizeBytes) };
+}
+
+/** What one client can make nginx hold: connections, request bodies, buffered responses. */
+export interface EntryLimits {
+  /** client_max_body_size: the maxBodySize answer. */
+  maxBodySize: string;
+  /** client_body_buffer_size: a body up to this stays in memory, a larger one goes to /tmp. */
+  clientBodyBufferSize: string;
+  /** proxy_max_temp_file_size: a response beyond nginx's buffers goes to /tmp up to this. */
+  proxyMaxTempFileSize: string;
+  /** limit_conn: connections one client address may hold at once. */
+  connectionsPerClient: number;
+}
+
+/**
+ * nginx's /tmp is a tmpfs of a quarter of its budget (tmpfsMount): a body is buffered there
+ * (maxBodySize fits it, the answers check that), and one slow reader's response may take a
+ * quarter of it, beyond which nginx reads from the backend only as fast as the client takes it.
+ * Connections per client: as many as the rate limit's burst lets it send at once, at least 10
+ * (browsers open 6 per host), at most an eighth of nginx's connections.
+ */
+export function entryLimits(nginxBudgetBytes: number, maxBody: MemorySize, burst: number): EntryLimits {
+  const scratch = tmpfsMount('/tmp', nginxBudgetBytes).sizeBytes;
+  const { workerProcesses, workerConnections } = nginxSettings(nginxBudgetBytes);
+  return {
+    // nginx sizes take k, m or g, and plain bytes without a unit.
+    maxBodySize: maxBody.text.replace(/b$/, ''),
+    clientBodyBufferSize: '16k',
+    proxyMaxTempFileSize: `${Math.floor(scratch / 4 / 1024)}k`,
+    connectionsPerClient: clamp(burst, 10, Math.floor((workerProcesses * workerConnections) / 8)),
+  };
 }

@@ -257,6 +257,9 @@ async function checkRouting(options: VerifyOptions, add: Add): Promise<void> {
   // nginx's liveness answer belongs to its healthcheck, on the container's loopback.
   const nginxHealth = await httpGetPaced(endpoint, NGINX_HEALTH_PATH, host);
   add(`${NGINX_HEALTH_PATH} is refused on the published port (403)`, nginxHealth.status === 403, describe(nginxHealth));
+  // nginx judges a body by its announced length before reading it: nothing is uploaded.
+  const tooLarge = await httpGet(endpoint, expected.routes[0] ?? '/', host, 15_000, { method: 'POST', headers: { 'Content-Length': String(expected.maxBodyBytes + 1), 'Content-Type': 'application/octet-stream' } });
+  add(`a body one byte above maxBodySize (${expected.maxBodyBytes} bytes) is refused (413)`, tooLarge.status === 413, describe(tooLarge));
   const lookAlikes: string[] = [];
   for (const route of expected.routes) {
     const path = `${route}ary`;

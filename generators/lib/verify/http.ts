@@ -22,9 +22,15 @@ export interface Endpoint {
   tls?: { ca: string; servername: string };
 }
 
-export function httpGet(endpoint: Endpoint, path: string, host: string, timeoutMs = 15_000): Promise<HttpAnswer> {
+/** Another method than GET, and headers of its own; no body is sent. */
+export interface RequestShape {
+  method: string;
+  headers: Record<string, string>;
+}
+
+export function httpGet(endpoint: Endpoint, path: string, host: string, timeoutMs = 15_000, shape: RequestShape = { method: 'GET', headers: {} }): Promise<HttpAnswer> {
   return new Promise((resolve) => {
-    const options = { host: '127.0.0.1', port: endpoint.port, path, method: 'GET', headers: { Host: host, Connection: 'close' }, timeout: timeoutMs };
+    const options = { host: '127.0.0.1', port: endpoint.port, path, method: shape.method, headers: { ...shape.headers, Host: host, Connection: 'close' }, timeout: timeoutMs };
     const onResponse = (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
+import { parseMemorySize } from '../answers/memory-size.js';
 import { NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from '../stack/model.js';
 
 export interface ExpectedService {
@@ -39,6 +40,8 @@ export interface ExpectedStack {
   stackText?: string;
   /** Backend replicas a swarm must run (the backendReplicas answer; Compose runs one). */
   backendReplicas: number;
+  /** Largest request body nginx must accept, in bytes (the maxBodySize answer; 10m before it existed). */
+  maxBodyBytes: number;
 }
 
 const GENERATOR_KEY = 'generator-secure-stack';
@@ -115,6 +118,7 @@ export function readExpectedStack(directory: string): ExpectedStack {
     composeText,
     stackText: existsSync(join(directory, 'stack.yaml')) ? readFileSync(join(directory, 'stack.yaml'), 'utf8') : undefined,
     backendReplicas: backendReplicasOf(directory, answers),
+    maxBodyBytes: parseMemorySize(typeof answers['maxBodySize'] === 'string' ? answers['maxBodySize'] : '10m')?.bytes ?? 10 * 1024 ** 2,
   };
 }
 
