@@ -2,6 +2,7 @@
  * The generated compose.yaml against the Compose Specification schema and the security
  * structure the design asks for, on several answer sets.
  */
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,7 +70,8 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
     expect(services['nginx']?.secrets).toEqual(tls ? ['tls_cert', 'tls_key'] : undefined);
     expect(services['postgres']?.secrets).toEqual(['db_password']);
     expect(services['backend']?.secrets).toEqual(redis ? ['django_secret_key', 'db_password', 'redis_password'] : ['django_secret_key', 'db_password']);
-    expect(services['redis']?.secrets).toEqual(redis ? ['redis_acl', 'redis_password'] : undefined);
+    // Redis holds only the ACL's hashes and the password of its PING-only healthcheck user.
+    expect(services['redis']?.secrets).toEqual(redis ? ['redis_acl', 'redis_healthcheck_password'] : undefined);
     for (const [name, service] of Object.entries(services)) {
       for (const [variable, value] of Object.entries(service.environment ?? {})) {
         if (!variable.endsWith('_FILE')) continue;
@@ -81,7 +83,7 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
       expect(secret.file.startsWith('./secrets/'), name).toBe(true);
       expect(statSync(join(directory, secret.file)).isFile(), name).toBe(true);
     }
-    expect(Object.keys(secrets).sort()).toEqual([...(redis ? ['db_password', 'django_secret_key', 'redis_acl', 'redis_password'] : ['db_password', 'django_secret_key']), ...(tls ? ['tls_cert', 'tls_key'] : [])]);
+    expect(Object.keys(secrets).sort()).toEqual([...(redis ? ['db_password', 'django_secret_key', 'redis_acl', 'redis_healthcheck_password', 'redis_password'] : ['db_password', 'django_secret_key']), ...(tls ? ['tls_cert', 'tls_key'] : [])]);
   });
 
   it('gates start-up on healthchecks and limits memory as answered', () => {
@@ -119,7 +121,16 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
       expect(statSync(join(directory, path)).mode & 0o777, path).toBe(0o444);
       const value = tree.get(path)!;
       if (path.endsWith('.acl')) {
-        expect(value).toMatch(/^user default on #[0-9a-f]{64} ~\* &\* \+@all\n$/);
+        // default off; backend and healthcheck each with the SHA-256 of its own password file.
+        const sha256 = (file: string) => createHash('sha256').update(tree.get(`secrets/${file}`)!.trim()).digest('hex');
+        expect(value).toBe(
+          [
+            'user default off resetpass resetkeys resetchannels -@all',
+            `user backend on #${sha256('redis_password.txt')} ~* resetchannels -@all +@connection +@read +@write +@keyspace +@transaction -@dangerous -@admin -@scripting`,
+            `user healthcheck on #${sha256('redis_healthcheck_password.txt')} resetkeys resetchannels -@all +ping`,
+            '',
+          ].join('\n'),
+        );
         continue;
       }
       if (path.endsWith('tls_cert.pem')) {

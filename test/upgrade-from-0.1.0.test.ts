@@ -13,6 +13,7 @@ import { nginxAvailable, nginxTestStack } from './support/nginx.js';
 import { prerequisite } from './support/prerequisites.js';
 import { readCompose, readStored } from './support/stack-files.js';
 import { snapshot } from './support/snapshot.js';
+import { legacyRedisAcl, redisAcl } from '../generators/lib/redis-acl.js';
 
 const haveNginx = prerequisite('nginx and unshare', nginxAvailable, 'scripts/test-prerequisites.sh');
 const FIXTURE = join(REPO_ROOT, 'test/fixtures/render-0.1.0');
@@ -22,7 +23,8 @@ it('upgrades a 0.1.0 render, keeping user edits and secrets', async () => {
   cpSync(FIXTURE, directory, { recursive: true });
   chmodSync(join(directory, 'secrets'), 0o700);
   // The secrets that 0.1.0 generated (the fixture keeps none): any content, never to change.
-  for (const [file, value] of [['django_secret_key.txt', 'k'.repeat(64)], ['db_password.txt', 'p'.repeat(40)], ['redis_password.txt', 'r'.repeat(40)], ['redis_users.acl', 'user default on #00 ~* &* +@all\n']]) {
+  // The ACL is the one 0.1.0 derived from that Redis password: one user, default, allowed everything.
+  for (const [file, value] of [['django_secret_key.txt', 'k'.repeat(64)], ['db_password.txt', 'p'.repeat(40)], ['redis_password.txt', 'r'.repeat(40)], ['redis_users.acl', legacyRedisAcl('r'.repeat(40))]]) {
     writeFileSync(join(directory, 'secrets', file!), value!, { mode: 0o444 });
   }
   const secretsBefore = snapshot(join(directory, 'secrets'));
@@ -42,5 +44,11 @@ it('upgrades a 0.1.0 render, keeping user edits and secrets', async () => {
   expect(readFileSync(nginxConf, 'utf8')).toContain('client_max_body_size 25m;');
   expect(readFileSync(nginxConf, 'utf8')).toMatch(/server_names_hash_bucket_size \d+;/);
   if (haveNginx) expect(nginxTestStack(directory).output).toBe('');
-  expect(snapshot(join(directory, 'secrets'))).toEqual(secretsBefore);
+  // Every secret kept as it was (bytes, mode, time); the ACL, which holds only hashes, now has the
+  // stack's Redis users, the backend keeping its password; the healthcheck user's password is new.
+  const secretsAfter = snapshot(join(directory, 'secrets'));
+  for (const file of ['django_secret_key.txt', 'db_password.txt', 'redis_password.txt']) expect(secretsAfter[file], file).toBe(secretsBefore[file]);
+  const healthcheckPassword = readFileSync(join(directory, 'secrets/redis_healthcheck_password.txt'), 'utf8');
+  expect(healthcheckPassword).toMatch(/^[A-Za-z0-9]{40}$/);
+  expect(readFileSync(join(directory, 'secrets/redis_users.acl'), 'utf8')).toBe(redisAcl('r'.repeat(40), healthcheckPassword));
 });

@@ -1,10 +1,11 @@
 /** Re-running inside a generated repository: user edits and secrets survive, drift is detected. */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_VERSION } from '../generators/lib/package-info.js';
 import { composeSchemaErrors } from './support/compose-schema.js';
-import { EXAMPLE_ANSWERS_JSON, failure, generate } from './support/generate.js';
+import { EXAMPLE_ANSWERS_JSON, failure, generate, REPO_ROOT } from './support/generate.js';
 import { nginxAvailable, nginxTestStack, nginxTestSwarm } from './support/nginx.js';
 import { prerequisite } from './support/prerequisites.js';
 import { snapshot } from './support/snapshot.js';
@@ -19,6 +20,12 @@ const edit = (directory: string, path: string, from: string, to: string) => {
   writeFileSync(join(directory, path), content.replace(from, to));
 };
 const secretsOf = (directory: string) => Object.fromEntries(Object.entries(snapshot(join(directory, 'secrets'))).map(([path, entry]) => [path, entry]));
+
+/** A re-run through the built bin, to read what it tells the user. */
+async function generateWithOutput(directory: string): Promise<{ code: number | null; output: string }> {
+  const result = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js')], { cwd: directory, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  return { code: result.status, output: `${result.stdout}${result.stderr}` };
+}
 
 describe('re-running the generator', () => {
   it('changes nothing on disk with the same answers and templates, mtimes included', async () => {
@@ -122,6 +129,24 @@ describe('re-running the generator', () => {
     await generate({ directory });
     return directory;
   };
+
+  it('keeps a Redis ACL the user edited, and says the users it must define', async () => {
+    const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
+    const edited = `${readFileSync(join(directory, 'secrets/redis_users.acl'), 'utf8')}user ops on #${'0'.repeat(64)} +info\n`;
+    rmSync(join(directory, 'secrets/redis_users.acl'));
+    writeFileSync(join(directory, 'secrets/redis_users.acl'), edited, { mode: 0o444 });
+    const { output } = await generateWithOutput(directory);
+    expect(readFileSync(join(directory, 'secrets/redis_users.acl'), 'utf8')).toBe(edited);
+    expect(output).toMatch(/secrets\/redis_users\.acl was edited, so it is left as it is: it must define the users "backend" and "healthcheck"/);
+  });
+
+  it('derives the Redis ACL again when it was deleted (a password rotation), from the password files as they are', async () => {
+    const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
+    const acl = readFileSync(join(directory, 'secrets/redis_users.acl'), 'utf8');
+    rmSync(join(directory, 'secrets/redis_users.acl'));
+    await generate({ directory });
+    expect(readFileSync(join(directory, 'secrets/redis_users.acl'), 'utf8')).toBe(acl);
+  });
 
   it('removes the nginx/dhparam.pem an older version wrote for TLS, and its pristine copy', async () => {
     const directory = await withOldDhParams(false);

@@ -4,10 +4,11 @@
  * never overwritten: Postgres reads its password only when its data directory is empty, so a
  * new password would lock the stack out of its own database.
  */
-import { createHash, randomInt } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, UserError } from './errors.js';
+import { legacyRedisAcl, redisAcl } from './redis-acl.js';
 import { certificateForKey, newPrivateKeyPem } from './self-signed.js';
 import { SECRETS_DIRECTORY, SECRET_FILES, type SecretName } from './stack/secret-names.js';
 
@@ -25,11 +26,6 @@ export function randomString(length: number, alphabet: string): string {
   return text;
 }
 
-export function redisAclFor(password: string): string {
-  const digest = createHash('sha256').update(password).digest('hex');
-  return `user default on #${digest} ~* &* +@all\n`;
-}
-
 /** Mode of secret files: readable by the (non-root) user inside each container; the directory is 0700. */
 const SECRET_FILE_MODE = 0o444;
 const SECRET_DIRECTORY_MODE = 0o700;
@@ -37,6 +33,10 @@ const SECRET_DIRECTORY_MODE = 0o700;
 export interface SecretWriteReport {
   created: SecretName[];
   kept: SecretName[];
+  /** Derived files an older version wrote, replaced by what the kept secrets now derive. */
+  upgraded: SecretName[];
+  /** Derived files that are neither what we derive nor what an older version wrote: kept as they are. */
+  edited: SecretName[];
 }
 
 /**
@@ -52,13 +52,14 @@ export function ensureSecrets(destination: string, needed: readonly SecretName[]
   }
   mkdirSync(directory, { recursive: true, mode: SECRET_DIRECTORY_MODE });
   chmodSync(directory, SECRET_DIRECTORY_MODE);
-  const report: SecretWriteReport = { created: [], kept: [] };
+  const report: SecretWriteReport = { created: [], kept: [], upgraded: [], edited: [] };
   // Sources before what is derived from them: the ACL from the Redis password, the certificate from the key.
   const order = [...needed].sort((a, b) => Number(DERIVED.has(a)) - Number(DERIVED.has(b)));
   for (const name of order) {
     const path = join(directory, SECRET_FILES[name]);
     if (existsSync(path)) {
-      report.kept.push(name);
+      const outcome = name === 'redis_acl' ? upgradeRedisAcl(path, directory) : 'kept';
+      report[outcome].push(name);
       continue;
     }
     const temporary = join(directory, `.${SECRET_FILES[name]}.${process.pid}.tmp`);
@@ -83,15 +84,38 @@ export interface SecretContext {
 
 const DERIVED = new Set<SecretName>(['redis_acl', 'tls_cert']);
 
+const readSecret = (directory: string, name: SecretName) => readFileSync(join(directory, SECRET_FILES[name]), 'utf8').trim();
+
+function derivedRedisAcl(directory: string): string {
+  return redisAcl(readSecret(directory, 'redis_password'), readSecret(directory, 'redis_healthcheck_password'));
+}
+
+/**
+ * The ACL holds no secret of its own, only hashes of the password files, which stay as they are.
+ * The one-user ACL of older versions is replaced (the backend keeps its password); an ACL that
+ * is neither that nor the current one was edited, and is kept.
+ */
+function upgradeRedisAcl(path: string, directory: string): 'kept' | 'upgraded' | 'edited' {
+  const current = readFileSync(path, 'utf8');
+  const derived = derivedRedisAcl(directory);
+  if (current === derived) return 'kept';
+  if (current !== legacyRedisAcl(readSecret(directory, 'redis_password'))) return 'edited';
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, derived, { mode: SECRET_FILE_MODE });
+  renameSync(temporary, path);
+  return 'upgraded';
+}
+
 function secretValue(name: SecretName, directory: string, context: SecretContext): string {
   switch (name) {
     case 'django_secret_key':
       return randomString(SECRET_KEY_LENGTH, SECRET_KEY_ALPHABET);
     case 'db_password':
     case 'redis_password':
+    case 'redis_healthcheck_password':
       return randomString(PASSWORD_LENGTH, ALPHANUMERIC);
     case 'redis_acl':
-      return redisAclFor(readFileSync(join(directory, SECRET_FILES.redis_password), 'utf8').trim());
+      return derivedRedisAcl(directory);
     case 'tls_key':
       return newPrivateKeyPem();
     case 'tls_cert':

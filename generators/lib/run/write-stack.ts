@@ -10,7 +10,8 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from '../package-info.js';
 import { renderStack, type TemplateFile } from '../render.js';
 import { ensureSecrets } from '../secrets.js';
 import { buildStackModel } from '../stack/model.js';
-import { SECRETS_DIRECTORY } from '../stack/secret-names.js';
+import { SECRETS_DIRECTORY, SECRET_FILES } from '../stack/secret-names.js';
+import { REDIS_BACKEND_USER, REDIS_HEALTHCHECK_USER } from '../redis-acl.js';
 import { describePlan } from '../upgrade/describe.js';
 import { planRun, type FileOperation } from '../upgrade/plan.js';
 import { STORED_CONFIG_FILE, storedConfigContent } from '../upgrade/stored-config.js';
@@ -47,6 +48,8 @@ export function writeStack(root: string, answers: Answers, files: readonly Templ
   applyOperations(root, operations);
   for (const line of describePlan(plan.actions, [])) log.info(line);
   if (secrets.created.length > 0) log.info(`Generated secrets (values not shown): ${secrets.created.join(', ')}`);
+  if (secrets.upgraded.includes('redis_acl')) log.info(`Upgraded ${SECRETS_DIRECTORY}/${SECRET_FILES.redis_acl} to the stack's Redis users (the backend keeps its password): docker compose up -d redis backend`);
+  if (secrets.edited.includes('redis_acl')) log.info(`Warning: ${SECRETS_DIRECTORY}/${SECRET_FILES.redis_acl} was edited, so it is left as it is: it must define the users "${REDIS_BACKEND_USER}" and "${REDIS_HEALTHCHECK_USER}" (README.md, "Redis users"), or delete it to have it derived again`);
   if (plan.conflicted.length > 0) {
     throw new UserError(
       `Merge conflicts: your edits and the new templates changed the same lines in:\n${plan.conflicted.map((path) => `  ${path}`).join('\n')}\nResolve the <<<<<<< / >>>>>>> blocks, then re-run.`,

@@ -8,6 +8,7 @@ import type { Answers } from '../answers/types.js';
 import type { Route } from '../answers/routes.js';
 import { DATA_DIRECTORIES, IMAGES } from './images.js';
 import { NGINX_CONFIG } from './repository-paths.js';
+import { REDIS_BACKEND_USER, REDIS_HEALTHCHECK_USER } from '../redis-acl.js';
 import { SECRET_FILES, secretMountPath, secretPath, type SecretName } from './secret-names.js';
 import { buildSwarmModel, type SwarmStackModel } from './swarm.js';
 import { entryLimits, GUNICORN_KEEPALIVE_SECONDS, GUNICORN_THREADS, UPSTREAM_KEEPALIVE_TIMEOUT_SECONDS, gunicornWorkers, nginxSettings, postgresSettings, redisSettings, tmpfsMount, type EntryLimits, type NginxSettings, type TmpfsMount } from './tuning.js';
@@ -385,7 +386,7 @@ function backendService(answers: Answers): ServiceModel {
     { name: 'DB_PASSWORD_FILE', value: secretMountPath('db_password') },
   ];
   if (answers.redis) {
-    environment.push({ name: 'REDIS_HOST', value: 'redis' }, { name: 'REDIS_PASSWORD_FILE', value: secretMountPath('redis_password') });
+    environment.push({ name: 'REDIS_HOST', value: 'redis' }, { name: 'REDIS_USER', value: REDIS_BACKEND_USER }, { name: 'REDIS_PASSWORD_FILE', value: secretMountPath('redis_password') });
   }
   // gunicorn reads its worker count from WEB_CONCURRENCY.
   environment.push({ name: 'WEB_CONCURRENCY', value: String(gunicornWorkers(answers.memory.backend.bytes)) });
@@ -465,14 +466,15 @@ function redisService(answers: Answers): ServiceModel {
     publishedPorts: [],
     ports: [],
     networks: NETWORK_MEMBERSHIP.redis,
-    secrets: ['redis_acl', 'redis_password'],
+    // The ACL holds only hashes; the healthcheck's own password may only PING (redis-acl.ts).
+    secrets: ['redis_acl', 'redis_healthcheck_password'],
     environment: [],
     volumes: [`redis_data:${DATA_DIRECTORIES.redis}`],
     dependsOn: [],
     healthcheck: {
       // An unauthenticated PING answers NOAUTH with exit code 0, so require PONG. --askpass reads
       // the password from stdin: it never appears in argv or in the environment.
-      test: ['CMD-SHELL', `redis-cli --askpass ping < ${secretMountPath('redis_password')} | grep -qx PONG`],
+      test: ['CMD-SHELL', `redis-cli --user ${REDIS_HEALTHCHECK_USER} --askpass ping < ${secretMountPath('redis_healthcheck_password')} | grep -qx PONG`],
       ...HEALTH_TIMING,
       startPeriod: '10s',
     },

@@ -3,8 +3,10 @@ export const SECRET_FILES = {
   django_secret_key: 'django_secret_key.txt',
   db_password: 'db_password.txt',
   redis_password: 'redis_password.txt',
-  // Redis ACL holding only the SHA-256 of redis_password: redis-server reads it with --aclfile,
-  // so the password never appears in argv, in the environment or in compose.yaml.
+  // The password of Redis's healthcheck user, which may only PING.
+  redis_healthcheck_password: 'redis_healthcheck_password.txt',
+  // Redis's users (redis-acl.ts), holding only the SHA-256 of each password: redis-server reads
+  // it with --aclfile, so no password appears in argv, in the environment or in compose.yaml.
   redis_acl: 'redis_users.acl',
   // With tls "self-signed" both are made here; with "provided" they are the user's files.
   tls_cert: 'tls_cert.pem',

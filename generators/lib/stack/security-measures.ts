@@ -28,7 +28,10 @@ export function securityMeasures(model: StackModel): SecurityMeasure[] {
     { measure: 'Log rotation (json-file, 10 MB x 3)', rule: 'OWASP Docker rule 7 (bounded disk use)' },
     { measure: 'Healthchecks that fail when the service cannot serve; `depends_on` waits for healthy', rule: 'CIS 4.6/5.27' },
     { measure: 'Images pinned to release tags', rule: 'CIS 4.2, OWASP Docker rule 13' },
-    { measure: `nginx: \`server_tokens off\`, security headers, unknown hosts dropped (444), ${model.rateLimit.rate} per client (429), timeouts, body size limit, \`X-Forwarded-For\` set from the client's address (a client's own value discarded)`, rule: 'OWASP Secure Headers, OWASP DoS cheat sheet' },
+    { measure: `nginx: \`server_tokens off\`, security headers, unknown hosts dropped (444), ${model.rateLimit.rate} and ${model.entry.connectionsPerClient} connections per client (429), timeouts, a ${model.entry.maxBodySize} body limit within its sized /tmp, \`X-Forwarded-For\` set from the client's address (a client's own value discarded), its healthcheck on loopback only`, rule: 'OWASP Secure Headers, OWASP DoS cheat sheet' },
+    ...(model.redis
+      ? [{ measure: 'Redis users: `default` off; `backend` without `@dangerous`, `@admin` or `@scripting` commands (no EVAL, CONFIG, ACL, FLUSHALL, MODULE); `healthcheck` may only PING', rule: 'OWASP Docker rule 12 (least privilege), Redis ACL docs, CVE-2025-49844 (Lua, reached through EVAL)' }]
+      : []),
     { measure: 'Django: `DEBUG` off, `ALLOWED_HOSTS` pinned, `manage.py check --deploy` clean', rule: 'Django deployment checklist' },
   ];
 }

@@ -9,6 +9,7 @@ import { runProcess, type ContainerInfo, type Engine } from './engine.js';
 import { httpGet, httpGetPaced, type Endpoint, type HttpAnswer } from './http.js';
 import { BACKEND_HEALTH_PATH, NGINX_HEALTH_PATH, NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from '../stack/model.js';
 import { auditRows } from '../audit/audit-check.js';
+import { REDIS_BACKEND_USER, REDIS_HEALTHCHECK_USER } from '../redis-acl.js';
 import { clientUrl, followRedirects, hostHeader, redirectProblem } from './redirects.js';
 import { secretNeedles, type ExpectedStack } from './stack.js';
 
@@ -435,10 +436,42 @@ async function checkAuthentication(options: VerifyOptions, add: Add): Promise<vo
   const redisAddress = Object.values(redis.addresses)[0] ?? '127.0.0.1';
   const anonymous = await engine.exec(redis.id, ['redis-cli', '-h', redisAddress, 'ping']);
   add('an unauthenticated Redis client is refused (NOAUTH)', /NOAUTH/.test(anonymous.stdout + anonymous.stderr) && !/PONG/.test(anonymous.stdout), (anonymous.stdout + anonymous.stderr).trim().slice(0, 160));
-  const wrong = await engine.exec(redis.id, ['redis-cli', '--no-auth-warning', '-h', redisAddress, '--user', 'default', '--pass', 'secure-stack-verify-wrong-password', 'ping']);
+  const asUser = (user: string, password: string, ...argv: string[]) => redisCli(engine, redis.id, redisAddress, user, password, argv);
+  const wrong = await asUser(REDIS_BACKEND_USER, 'secure-stack-verify-wrong-password', 'PING');
   add('a wrong Redis password is refused', /WRONGPASS/.test(wrong.stdout + wrong.stderr) && !/PONG/.test(wrong.stdout), (wrong.stdout + wrong.stderr).trim().slice(0, 160));
-  const authenticated = await engine.exec(redis.id, ['sh', '-c', 'redis-cli --askpass -h "$1" ping < "$0"', '/run/secrets/redis_password', redisAddress]);
-  add('the secret file logs into Redis', authenticated.stdout.trim().endsWith('PONG'), authenticated.stdout.trim().slice(0, 160));
+  const backendPassword = hostSecret(expected, 'redis_password');
+  const authenticated = await asUser(REDIS_BACKEND_USER, backendPassword, 'PING');
+  add(`the secret file logs into Redis as "${REDIS_BACKEND_USER}"`, authenticated.stdout.trim().endsWith('PONG'), (authenticated.stdout + authenticated.stderr).trim().slice(0, 160));
+  // Least privilege: the default user is off, and a stolen backend password runs no script,
+  // changes no configuration and makes no user.
+  const asDefault = await asUser('default', backendPassword, 'PING');
+  add('the default Redis user is off (its old password logs in nowhere)', /WRONGPASS/.test(asDefault.stdout + asDefault.stderr) && !/PONG/.test(asDefault.stdout), (asDefault.stdout + asDefault.stderr).trim().slice(0, 160));
+  const denied: string[] = [];
+  for (const command of [['EVAL', 'return 1', '0'], ['CONFIG', 'SET', 'maxmemory', '1'], ['ACL', 'SETUSER', 'secure-stack-verify', 'on'], ['FLUSHALL'], ['MODULE', 'LIST']]) {
+    const answer = await asUser(REDIS_BACKEND_USER, backendPassword, ...command);
+    if (!/NOPERM/.test(answer.stdout + answer.stderr)) denied.push(`${command.join(' ')}: ${(answer.stdout + answer.stderr).trim().slice(0, 80)}`);
+  }
+  add(`"${REDIS_BACKEND_USER}" gets NOPERM for EVAL, CONFIG SET, ACL SETUSER, FLUSHALL, MODULE`, denied.length === 0, denied.join('; '));
+  if (expected.secretFiles['redis_healthcheck_password']) {
+    const healthPassword = hostSecret(expected, 'redis_healthcheck_password');
+    const ping = await asUser(REDIS_HEALTHCHECK_USER, healthPassword, 'PING');
+    const get = await asUser(REDIS_HEALTHCHECK_USER, healthPassword, 'GET', 'secure-stack-verify');
+    add(`"${REDIS_HEALTHCHECK_USER}" may PING and nothing else (GET: NOPERM)`, ping.stdout.trim().endsWith('PONG') && /NOPERM/.test(get.stdout + get.stderr), `PING: ${ping.stdout.trim().slice(0, 40)}; GET: ${(get.stdout + get.stderr).trim().slice(0, 80)}`);
+  } else {
+    add(`Redis has a "${REDIS_HEALTHCHECK_USER}" user with its own secret`, false, 'compose.yaml declares no redis_healthcheck_password secret (re-run the generator)');
+  }
+}
+
+/** A secret's value, read from its file on the host (the repository's secrets/). */
+function hostSecret(expected: ExpectedStack, name: string): string {
+  const path = expected.secretFiles[name];
+  if (!path) throw new Error(`compose.yaml declares no ${name} secret`);
+  return readFileSync(path, 'utf8').trim();
+}
+
+/** redis-cli inside the Redis container as `user`; the password goes in on stdin, never in argv. */
+function redisCli(engine: Engine, container: string, address: string, user: string, password: string, argv: string[]) {
+  return engine.exec(container, ['redis-cli', '--no-auth-warning', '-h', address, '--user', user, '--askpass', ...argv], { stdin: `${password}\n` });
 }
 
 // 5. Secrets -------------------------------------------------------------------------------------
@@ -541,7 +574,7 @@ async function checkPersistence(options: VerifyOptions, add: Add): Promise<void>
   };
   const redisCommand = async (...argv: string[]) => {
     const redis = running(await byService(options), 'redis');
-    return engine.exec(redis.id, ['sh', '-c', 'redis-cli --askpass "$@" < "$0"', '/run/secrets/redis_password', ...argv]);
+    return redisCli(engine, redis.id, '127.0.0.1', REDIS_BACKEND_USER, hostSecret(expected, 'redis_password'), argv);
   };
 
   const write = await postgresSql(`CREATE TABLE IF NOT EXISTS secure_stack_verify (token text PRIMARY KEY); INSERT INTO secure_stack_verify VALUES ('${token}')`);
