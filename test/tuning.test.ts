@@ -57,8 +57,8 @@ describe('entryLimits', () => {
     expect(limits.connectionsPerClient).toBeLessThanOrEqual((workerProcesses * workerConnections) / 8);
   });
 
-  it('lets a client hold as many connections as its burst, at least 10', () => {
-    expect(entryLimits(64 * MiB, parseMemorySize('10m')!, 40).connectionsPerClient).toBe(40);
+  it('lets a client hold twice as many connections as its burst, at least 10', () => {
+    expect(entryLimits(64 * MiB, parseMemorySize('10m')!, 40).connectionsPerClient).toBe(80);
     expect(entryLimits(64 * MiB, parseMemorySize('10m')!, 2).connectionsPerClient).toBe(10);
     // 16m: one worker of 512 connections, so a client gets at most 64 however high its rate.
     expect(entryLimits(16 * MiB, parseMemorySize('1m')!, 2000).connectionsPerClient).toBe(64);

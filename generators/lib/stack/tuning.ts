@@ -140,8 +140,9 @@ export interface EntryLimits {
  * nginx's /tmp is a tmpfs of a quarter of its budget (tmpfsMount): a body is buffered there
  * (maxBodySize fits it, the answers check that), and one slow reader's response may take a
  * quarter of it, beyond which nginx reads from the backend only as fast as the client takes it.
- * Connections per client: as many as the rate limit's burst lets it send at once, at least 10
- * (browsers open 6 per host), at most an eighth of nginx's connections.
+ * Connections per client: twice the rate limit's burst (the burst in flight, and as many idle
+ * keep-alive connections), at least 10 (browsers open 6 per host), at most an eighth of nginx's
+ * connections, so that no few clients can hold them all.
  */
 export function entryLimits(nginxBudgetBytes: number, maxBody: MemorySize, burst: number): EntryLimits {
   const scratch = tmpfsMount('/tmp', nginxBudgetBytes).sizeBytes;
@@ -151,6 +152,6 @@ export function entryLimits(nginxBudgetBytes: number, maxBody: MemorySize, burst
     maxBodySize: maxBody.text.replace(/b$/, ''),
     clientBodyBufferSize: '16k',
     proxyMaxTempFileSize: `${Math.floor(scratch / 4 / 1024)}k`,
-    connectionsPerClient: clamp(burst, 10, Math.floor((workerProcesses * workerConnections) / 8)),
+    connectionsPerClient: clamp(burst * 2, 10, Math.floor((workerProcesses * workerConnections) / 8)),
   };
 }

@@ -5,14 +5,19 @@
  */
 import { request as httpRequest } from 'node:http';
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export interface Answer {
   /** The HTTP status, or 0 when no answer came (the error says why). */
   status: number;
   error?: string;
 }
 
-/** One request to nginx on loopback with `shop.localhost` as the host; a body is sent with its length. */
-export function send(port: number, method: string, path: string, body?: Buffer, timeoutMs = 60_000): Promise<Answer> {
+/**
+ * One request to nginx on loopback with `shop.localhost` as the host; a body is sent with its
+ * length, at once or, with `paceMs`, a mebibyte at a time with that pause between (a slow upload).
+ */
+export function send(port: number, method: string, path: string, body?: Buffer, timeoutMs = 60_000, paceMs = 0): Promise<Answer> {
   return new Promise((resolve) => {
     const headers: Record<string, string | number> = { host: `shop.localhost:${port}` };
     if (body) Object.assign(headers, { 'content-type': 'application/octet-stream', 'content-length': body.length });
@@ -24,11 +29,19 @@ export function send(port: number, method: string, path: string, body?: Buffer, 
     // nginx may answer (413, 500) and close before the whole body is sent: the answer is what counts.
     request.on('error', (error) => resolve({ status: 0, error: (error as NodeJS.ErrnoException).code ?? error.message }));
     request.on('timeout', () => request.destroy(new Error('timeout')));
-    request.end(body);
+    if (!body || paceMs === 0) {
+      request.end(body);
+      return;
+    }
+    void (async () => {
+      for (let offset = 0; offset < body.length && !request.destroyed; offset += 1024 ** 2) {
+        request.write(body.subarray(offset, offset + 1024 ** 2));
+        await sleep(paceMs);
+      }
+      request.end();
+    })();
   });
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * `total` POSTs in bursts of `perBurst` (`concurrency` at a time), each burst after an idle gap
