@@ -68,7 +68,9 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
     const redis = readStored(directory)['redis'] === true;
     const tls = readStored(directory)['tls'] !== 'off';
     expect(services['nginx']?.secrets).toEqual(tls ? ['tls_cert', 'tls_key'] : undefined);
-    expect(services['postgres']?.secrets).toEqual(['db_password']);
+    // The owner's password initialises the data directory; the backend's, the role app-role.sql makes.
+    expect(services['postgres']?.secrets).toEqual(['db_owner_password', 'db_password']);
+    expect(services['postgres']?.environment).toMatchObject({ POSTGRES_USER: 'db_owner', POSTGRES_PASSWORD_FILE: '/run/secrets/db_owner_password', APP_DB_USER: readStored(directory)['dbUser'] });
     expect(services['backend']?.secrets).toEqual(redis ? ['django_secret_key', 'db_password', 'redis_password'] : ['django_secret_key', 'db_password']);
     // Redis holds only the ACL's hashes and the password of its PING-only healthcheck user.
     expect(services['redis']?.secrets).toEqual(redis ? ['redis_acl', 'redis_healthcheck_password'] : undefined);
@@ -83,7 +85,7 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
       expect(secret.file.startsWith('./secrets/'), name).toBe(true);
       expect(statSync(join(directory, secret.file)).isFile(), name).toBe(true);
     }
-    expect(Object.keys(secrets).sort()).toEqual([...(redis ? ['db_password', 'django_secret_key', 'redis_acl', 'redis_healthcheck_password', 'redis_password'] : ['db_password', 'django_secret_key']), ...(tls ? ['tls_cert', 'tls_key'] : [])]);
+    expect(Object.keys(secrets).sort()).toEqual([...(redis ? ['db_owner_password', 'db_password', 'django_secret_key', 'redis_acl', 'redis_healthcheck_password', 'redis_password'] : ['db_owner_password', 'db_password', 'django_secret_key']), ...(tls ? ['tls_cert', 'tls_key'] : [])]);
   });
 
   it('gates start-up on healthchecks and limits memory as answered', () => {
@@ -107,7 +109,8 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
       expect(service.image, name).toMatch(/^[a-z0-9._/-]+:[A-Za-z0-9._-]+$/);
       expect(service.image, name).not.toMatch(/:latest$/);
     }
-    expect(services['postgres']?.volumes).toEqual(['postgres_data:/var/lib/postgresql/data']);
+    // Data in its named volume; the roles script read-only where the image runs it at first start.
+    expect(services['postgres']?.volumes).toEqual(['postgres_data:/var/lib/postgresql/data', './postgres/app-role.sql:/docker-entrypoint-initdb.d/10-app-role.sql:ro']);
     expect(volumes).toHaveProperty('postgres_data');
     if (services['redis']) expect(services['redis'].volumes).toEqual(['redis_data:/data']);
   });

@@ -36,7 +36,7 @@ const SCENARIOS: Record<string, { options: Record<string, unknown>; directory?: 
 };
 
 /** Service keys that `docker stack deploy` on 20.10 both accepts and applies: anything else is refused or silently dropped. */
-const APPLIED_SERVICE_KEYS = ['image', 'command', 'user', 'cap_drop', 'cap_add', 'read_only', 'logging', 'ports', 'networks', 'secrets', 'environment', 'volumes', 'healthcheck', 'deploy', 'stop_grace_period'];
+const APPLIED_SERVICE_KEYS = ['image', 'command', 'user', 'cap_drop', 'cap_add', 'read_only', 'logging', 'ports', 'networks', 'secrets', 'configs', 'environment', 'volumes', 'healthcheck', 'deploy', 'stop_grace_period'];
 /** Keys stack deploy ignores (build, restart, depends_on, security_opt, container_name) or refuses (pids_limit, shm_size), and the short tmpfs list it does not apply. */
 const NOT_APPLIED_SERVICE_KEYS = ['build', 'restart', 'depends_on', 'security_opt', 'container_name', 'pids_limit', 'shm_size', 'tmpfs'];
 
@@ -89,7 +89,7 @@ describe.each(Object.entries(SCENARIOS))('stack.yaml for %s', (_name, scenario) 
     expect(composeSchemaErrors(stack)).toEqual([]);
     expect(stack.version).toBe('3.9');
     expect(stack).not.toHaveProperty('name');
-    expect(Object.keys(stack).sort()).toEqual(['networks', 'secrets', 'services', 'version', 'volumes']);
+    expect(Object.keys(stack).sort()).toEqual(['configs', 'networks', 'secrets', 'services', 'version', 'volumes']);
   });
 
   it('has the same services as compose.yaml, using only keys stack deploy applies', () => {
@@ -181,8 +181,13 @@ describe.each(Object.entries(SCENARIOS))('stack.yaml for %s', (_name, scenario) 
       const { inCompose, inStack } = both(name);
       const named = (inStack.volumes ?? []).filter((v): v is string => typeof v === 'string');
       if (name === 'nginx') expect(named).toEqual(['./nginx/nginx.swarm.conf:/etc/nginx/nginx.conf:ro']);
-      else expect(named, name).toEqual(inCompose.volumes ?? []);
+      // PostgreSQL's roles script is a config: the data node may not hold the repository.
+      else if (name === 'postgres') {
+        expect(named).toEqual((inCompose.volumes ?? []).filter((volume) => !volume.startsWith('./postgres/app-role.sql:')));
+        expect((inStack as { configs?: unknown }).configs).toEqual([{ source: 'postgres_roles', target: '/docker-entrypoint-initdb.d/10-app-role.sql', mode: 0o444 }]);
+      } else expect(named, name).toEqual(inCompose.volumes ?? []);
     }
+    expect((stack as { configs?: unknown }).configs).toEqual({ postgres_roles: { file: './postgres/app-role.sql' } });
   });
 
   it('restarts as answered, updates one task at a time and rolls back on failure, start-first only for the backend', () => {

@@ -3,7 +3,7 @@
  * run (user edits are merged in); a user-owned file is written once, when missing, and never again.
  */
 import type { TemplateFile } from '../lib/render.js';
-import { NGINX_CONFIG, STACK_FILE, SWARM_NGINX_CONFIG } from '../lib/stack/repository-paths.js';
+import { NGINX_CONFIG, POSTGRES_ROLES_SCRIPT, STACK_FILE, SWARM_NGINX_CONFIG } from '../lib/stack/repository-paths.js';
 import type { StackModel } from '../lib/stack/model.js';
 
 const generated = (template: string, destination = template): TemplateFile => ({ template, destination, owner: 'generator' });
@@ -17,6 +17,7 @@ export const STACK_FILES: readonly TemplateFile[] = [
   // the backend resolved per request.
   { ...generated(STACK_FILE), when: withSwarm },
   { ...generated(NGINX_CONFIG, SWARM_NGINX_CONFIG), when: withSwarm, locals: (model) => ({ upstream: model.swarm!.nginxUpstream }) },
+  generated(POSTGRES_ROLES_SCRIPT),
   generated('_gitignore', '.gitignore'),
   generated('README.md'),
   generated('secrets/README.md'),

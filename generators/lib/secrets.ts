@@ -111,6 +111,7 @@ function secretValue(name: SecretName, directory: string, context: SecretContext
     case 'django_secret_key':
       return randomString(SECRET_KEY_LENGTH, SECRET_KEY_ALPHABET);
     case 'db_password':
+    case 'db_owner_password':
     case 'redis_password':
     case 'redis_healthcheck_password':
       return randomString(PASSWORD_LENGTH, ALPHANUMERIC);

@@ -68,7 +68,7 @@ const projectName = textField(
 );
 const pgIdentifier = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,20}$/);
 const dbName = textField(pgIdentifier, ['d'.repeat(63), 'd'.repeat(64), '_', '1db', 'pg_data', '']);
-const dbUser = textField(pgIdentifier.filter((name) => !/^pg_/i.test(name)), ['u'.repeat(63), 'u'.repeat(64), 'pg_x', 'PG_x', 'pgx', ''], fc.stringMatching(/^[pP][gG]_?[a-z0-9_]{0,5}$/));
+const dbUser = textField(pgIdentifier.filter((name) => !/^pg_/i.test(name) && name !== 'db_owner'), ['u'.repeat(63), 'u'.repeat(64), 'pg_x', 'PG_x', 'pgx', '', 'db_owner', 'DB_OWNER'], fc.stringMatching(/^[pP][gG]_?[a-z0-9_]{0,5}$/));
 const label = fc.stringMatching(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,10}[A-Za-z0-9])?$/);
 const hostName = fc.oneof(fc.array(label, { minLength: 1, maxLength: 3 }).map((labels) => labels.join('.')), fc.domain({ size: 'small' })).filter((name) => name.length <= 253);
 const longHost = (length: number) => ['a'.repeat(63), 'b'.repeat(63), 'c'.repeat(63), 'd'.repeat(length - 192)].join('.');

@@ -81,6 +81,7 @@ function pgIdentifier(raw: unknown): Outcome {
 function dbUser(raw: unknown): Outcome {
   const outcome = pgIdentifier(raw);
   if (outcome.ok && (raw as string).slice(0, 3).toLowerCase() === 'pg_') return reject(/must not start with "pg_"/);
+  if (outcome.ok && raw === 'db_owner') return reject(/must not be "db_owner", the database's owner role/);
   return outcome;
 }
 

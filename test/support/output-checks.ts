@@ -179,10 +179,11 @@ export function checkStack(files: Files, answers: Answers, expected: Expected): 
     check(service.deploy?.resources?.limits?.memory === expected.memory[name], () => `${name} memory ${show(service.deploy)} (expected ${expected.memory[name]})`);
     check(typeof service.image === 'string' && IMAGE_REFERENCE.test(service.image) && service.image.length <= 255, () => `${name} image ${show(service.image)} is not a valid image reference`);
   }
-  for (const name of ['backend', 'postgres']) {
-    const environment = compose.services[name]!.environment ?? {};
-    check(environment['POSTGRES_DB'] === expected.dbName && environment['POSTGRES_USER'] === expected.dbUser, () => `${name} environment ${show(environment)}`);
-  }
+  // The backend logs in as dbUser; PostgreSQL's POSTGRES_USER is the owner, and the roles script makes dbUser.
+  const backendEnvironment = compose.services['backend']!.environment ?? {};
+  check(backendEnvironment['POSTGRES_DB'] === expected.dbName && backendEnvironment['POSTGRES_USER'] === expected.dbUser, () => `backend environment ${show(backendEnvironment)}`);
+  const postgresEnvironment = compose.services['postgres']!.environment ?? {};
+  check(postgresEnvironment['POSTGRES_DB'] === expected.dbName && postgresEnvironment['POSTGRES_USER'] === 'db_owner' && postgresEnvironment['APP_DB_USER'] === expected.dbUser, () => `postgres environment ${show(postgresEnvironment)}`);
   const test = (name: string) => compose.services[name]!.healthcheck?.test ?? [];
   check(test('postgres').includes(`--username=${expected.dbUser}`) && test('postgres').includes(`--dbname=${expected.dbName}`), () => `postgres healthcheck ${show(test('postgres'))}`);
   check(test('nginx').at(-1) === 'http://127.0.0.1:8081/nginx-health', () => `nginx healthcheck ${show(test('nginx'))}`);

@@ -346,6 +346,8 @@ function plainAnswer<V extends string | number | boolean | null>(
 function parseDbUser(raw: unknown): Parsed<string> {
   const parsed = parsePgIdentifier(raw);
   if (parsed.ok && parsed.value.toLowerCase().startsWith('pg_')) return broken('must not start with "pg_" (reserved by PostgreSQL)');
+  // The database's owner role, a superuser: the backend's role must be another.
+  if (parsed.ok && parsed.value === 'db_owner') return broken('must not be "db_owner", the database\'s owner role, which the backend never uses');
   return parsed;
 }
 

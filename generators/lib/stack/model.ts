@@ -7,7 +7,7 @@ import { ALL_INTERFACES, type RestartPolicy } from '../answers/fields.js';
 import type { Answers } from '../answers/types.js';
 import type { Route } from '../answers/routes.js';
 import { DATA_DIRECTORIES, IMAGES } from './images.js';
-import { NGINX_CONFIG } from './repository-paths.js';
+import { NGINX_CONFIG, POSTGRES_ROLES_SCRIPT, POSTGRES_ROLES_SCRIPT_MOUNT } from './repository-paths.js';
 import { REDIS_BACKEND_USER, REDIS_HEALTHCHECK_USER } from '../redis-acl.js';
 import { SECRET_FILES, secretMountPath, secretPath, type SecretName } from './secret-names.js';
 import { buildSwarmModel, type SwarmStackModel } from './swarm.js';
@@ -190,6 +190,8 @@ export interface RateLimit {
 
 export const BACKEND_PORT = 8000;
 export const NGINX_HTTP_PORT = 8080;
+/** The database's owner (POSTGRES_USER): a superuser the application never logs in as. */
+export const DB_OWNER_ROLE = 'db_owner';
 /** Per client address on the proxied routes, from the rateLimit answer; over it nginx answers 429. */
 export function rateLimitFor(requestsPerSecond: number): RateLimit {
   // 1m of shared memory holds about 16 000 client addresses.
@@ -427,13 +429,15 @@ function postgresService(answers: Answers): ServiceModel {
     publishedPorts: [],
     ports: [],
     networks: NETWORK_MEMBERSHIP.postgres,
-    secrets: ['db_password'],
+    // The owner's password initialises the data directory; the backend's, its own role (app-role.sql).
+    secrets: ['db_owner_password', 'db_password'],
     environment: [
       { name: 'POSTGRES_DB', value: answers.dbName },
-      { name: 'POSTGRES_USER', value: answers.dbUser },
-      { name: 'POSTGRES_PASSWORD_FILE', value: secretMountPath('db_password') },
+      { name: 'POSTGRES_USER', value: DB_OWNER_ROLE },
+      { name: 'POSTGRES_PASSWORD_FILE', value: secretMountPath('db_owner_password') },
+      { name: 'APP_DB_USER', value: answers.dbUser },
     ],
-    volumes: [`postgres_data:${DATA_DIRECTORIES.postgres}`],
+    volumes: [`postgres_data:${DATA_DIRECTORIES.postgres}`, `./${POSTGRES_ROLES_SCRIPT}:${POSTGRES_ROLES_SCRIPT_MOUNT}:ro`],
     dependsOn: [],
     healthcheck: {
       // TCP on 127.0.0.1, not the socket: during first-run initialisation the image runs a

@@ -2,6 +2,8 @@
 export const SECRET_FILES = {
   django_secret_key: 'django_secret_key.txt',
   db_password: 'db_password.txt',
+  // The database owner's, a superuser the application never uses (postgres/app-role.sql).
+  db_owner_password: 'db_owner_password.txt',
   redis_password: 'redis_password.txt',
   // The password of Redis's healthcheck user, which may only PING.
   redis_healthcheck_password: 'redis_healthcheck_password.txt',

@@ -15,7 +15,7 @@
 import type { RestartPolicy } from '../answers/fields.js';
 import { formatMebibytes, parseMemorySize } from '../answers/memory-size.js';
 import type { Healthcheck, NetworkModel, NginxUpstream, SecretModel, ServiceModel, ServiceName, StackModel, VolumeModel } from './model.js';
-import { NGINX_CONFIG, SWARM_NGINX_CONFIG } from './repository-paths.js';
+import { NGINX_CONFIG, POSTGRES_ROLES_SCRIPT, POSTGRES_ROLES_SCRIPT_MOUNT, SWARM_NGINX_CONFIG } from './repository-paths.js';
 import type { TmpfsMount } from './tuning.js';
 
 /** The newest stack file format Docker Engine 20.10's schema knows. */
@@ -88,6 +88,8 @@ export interface SwarmService {
   environment: ServiceModel['environment'];
   /** Short syntax: named volumes and the nginx configuration's bind mount. */
   volumes: string[];
+  /** Swarm configs mounted as files (read-only, 0444). */
+  configs: { source: string; target: string }[];
   tmpfs: TmpfsMount[];
   healthcheck: Healthcheck;
   /** Time from the stop signal to SIGKILL, where the default 10 s is too short. */
@@ -126,6 +128,8 @@ export interface SwarmStackModel {
   services: SwarmService[];
   networks: SwarmNetwork[];
   secrets: SecretModel[];
+  /** Top-level configs: each a file of the repository. */
+  configs: { name: string; file: string }[];
   volumes: VolumeModel[];
   logging: StackModel['logging'];
   memory: {
@@ -207,10 +211,19 @@ function bytesOf(size: string): number {
   return parsed.bytes;
 }
 
-/** The nginx configuration's bind mount points at the Swarm rendering of it. */
+/** The nginx configuration's bind mount points at the Swarm rendering of it; the roles script becomes a config. */
 function swarmVolumes(service: ServiceModel): string[] {
   const composeSource = `./${NGINX_CONFIG}:`;
-  return service.volumes.map((volume) => (volume.startsWith(composeSource) ? `./${SWARM_NGINX_CONFIG}:${volume.slice(composeSource.length)}` : volume));
+  return service.volumes
+    .filter((volume) => !volume.startsWith(`./${POSTGRES_ROLES_SCRIPT}:`))
+    .map((volume) => (volume.startsWith(composeSource) ? `./${SWARM_NGINX_CONFIG}:${volume.slice(composeSource.length)}` : volume));
+}
+
+/** PostgreSQL's roles script, as a Swarm config: the data node may not hold the repository. */
+const POSTGRES_ROLES_CONFIG = 'postgres_roles';
+
+function swarmConfigs(service: ServiceModel): { source: string; target: string }[] {
+  return service.volumes.some((volume) => volume.startsWith(`./${POSTGRES_ROLES_SCRIPT}:`)) ? [{ source: POSTGRES_ROLES_CONFIG, target: POSTGRES_ROLES_SCRIPT_MOUNT }] : [];
 }
 
 function swarmService(model: StackModel, service: ServiceModel, replicas: number): SwarmService {
@@ -229,6 +242,7 @@ function swarmService(model: StackModel, service: ServiceModel, replicas: number
     secrets: service.secrets,
     environment: service.name === BACKEND ? [...service.environment, { name: 'DRAIN_SECONDS', value: String(BACKEND_DRAIN_SECONDS) }] : service.environment,
     volumes: swarmVolumes(service),
+    configs: swarmConfigs(service),
     tmpfs: tmpfsMounts(service),
     healthcheck: service.healthcheck,
     ...(service.name === BACKEND ? { stopGracePeriod: BACKEND_STOP_GRACE_PERIOD } : {}),
@@ -334,6 +348,7 @@ export function buildSwarmModel(model: StackModel, backendReplicas: number): Swa
     services,
     networks: model.networks.map((network) => ({ ...network, driver: 'overlay' })),
     secrets: model.secrets,
+    configs: services.some((service) => service.configs.length > 0) ? [{ name: POSTGRES_ROLES_CONFIG, file: `./${POSTGRES_ROLES_SCRIPT}` }] : [],
     volumes: model.volumes,
     logging: model.logging,
     memory: memoryCost(services),

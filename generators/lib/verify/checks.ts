@@ -409,12 +409,12 @@ async function cannotConnectOut(engine: Engine, container: ContainerInfo, store:
 
 // 4. Authentication ------------------------------------------------------------------------------
 
-function secretPathIn(container: ContainerInfo, variable: string, fallback: string): string {
-  const entry = container.env.find((line) => line.startsWith(`${variable}=`));
-  return entry ? entry.slice(variable.length + 1) : fallback;
-}
+/** psql over TCP as the backend's role, its password on stdin (never in argv or the exec's environment). */
+const PSQL = 'PGPASSWORD="$(cat)" exec psql -X -v ON_ERROR_STOP=1 -h "$0" -U "$1" -d "$2" -tAc "$3"';
 
-const PSQL = 'PGPASSWORD="$(cat "$0")" exec psql -X -v ON_ERROR_STOP=1 -h "$1" -U "$2" -d "$3" -tAc "$4"';
+function psqlAsBackend(engine: Engine, expected: ExpectedStack, container: string, address: string, sql: string) {
+  return engine.exec(container, ['sh', '-c', PSQL, address, expected.dbUser, expected.dbName, sql], { stdin: hostSecret(expected, 'db_password') });
+}
 
 async function checkAuthentication(options: VerifyOptions, add: Add): Promise<void> {
   const { engine, expected } = options;
@@ -424,9 +424,13 @@ async function checkAuthentication(options: VerifyOptions, add: Add): Promise<vo
 
   const postgres = running(containers, 'postgres');
   const address = Object.values(postgres.addresses)[0] ?? '127.0.0.1';
-  const passwordFile = secretPathIn(postgres, 'POSTGRES_PASSWORD_FILE', '/run/secrets/db_password');
-  const good = await engine.exec(postgres.id, ['sh', '-c', PSQL, passwordFile, address, expected.dbUser, expected.dbName, 'select 1']);
+  const good = await psqlAsBackend(engine, expected, postgres.id, address, 'select 1');
   add('the secret file logs into Postgres over TCP', good.code === 0 && good.stdout.trim() === '1', good.stdout.trim() || good.stderr.trim().slice(0, 160));
+  // Least privilege: one SQL injection must not be a superuser's (COPY ... TO PROGRAM runs commands).
+  const role = await psqlAsBackend(engine, expected, postgres.id, address, 'select rolsuper, rolcreaterole, rolcreatedb from pg_roles where rolname = current_user');
+  add(`the backend's role (${expected.dbUser}) is not a superuser and cannot create roles or databases`, role.code === 0 && role.stdout.trim() === 'f|f|f', role.code === 0 ? `superuser|createrole|createdb: ${role.stdout.trim()}${role.stdout.trim().startsWith('t') ? ' (a stack from before 0.3.0: run postgres/app-role.sql once, README "Database roles")' : ''}` : role.stderr.trim().slice(0, 160));
+  const program = await psqlAsBackend(engine, expected, postgres.id, address, "copy (select 1) to program 'true'");
+  add("the backend's role cannot run COPY ... TO PROGRAM", program.code !== 0 && /permission denied|must be superuser|pg_execute_server_program/.test(program.stderr), program.code === 0 ? 'it ran' : program.stderr.trim().slice(0, 160));
   const bad = await engine.exec(postgres.id, ['psql', '-X', '-h', address, '-U', expected.dbUser, '-d', expected.dbName, '-tAc', 'select 1'], { env: { PGPASSWORD: 'secure-stack-verify-wrong-password' } });
   add('a wrong Postgres password over TCP is refused', bad.code !== 0 && /password authentication failed/.test(bad.stderr), bad.stderr.trim().slice(0, 160) || `exit ${bad.code}`);
 
@@ -569,8 +573,7 @@ async function checkPersistence(options: VerifyOptions, add: Add): Promise<void>
   const token = `verify-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
   const postgresSql = async (sql: string) => {
     const postgres = running(await byService(options), 'postgres');
-    const file = secretPathIn(postgres, 'POSTGRES_PASSWORD_FILE', '/run/secrets/db_password');
-    return engine.exec(postgres.id, ['sh', '-c', PSQL, file, '127.0.0.1', expected.dbUser, expected.dbName, sql]);
+    return psqlAsBackend(engine, expected, postgres.id, '127.0.0.1', sql);
   };
   const redisCommand = async (...argv: string[]) => {
     const redis = running(await byService(options), 'redis');
