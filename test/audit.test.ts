@@ -153,7 +153,7 @@ describe('the gixy-like nginx rules', () => {
   });
 });
 
-const GOOD_DOCKERFILE = `FROM python:3.11.13-slim-bookworm
+const GOOD_DOCKERFILE = `FROM python:3.11.16-slim-bookworm
 ENV PYTHONUNBUFFERED=1 \\
     DB_PASSWORD_FILE=/run/secrets/db_password
 COPY requirements.txt .
@@ -205,7 +205,7 @@ describe('the hadolint and CIS Docker Benchmark rules', () => {
   });
 
   it('CIS-4.1: no USER in the final stage, though an earlier stage had one', () => {
-    const source = GOOD_DOCKERFILE.replace('CMD', 'FROM python:3.11.13-slim-bookworm\nCMD');
+    const source = GOOD_DOCKERFILE.replace('CMD', 'FROM python:3.11.16-slim-bookworm\nCMD');
     expect(dockerfileFindings(source)).toEqual(['CIS-4.1 backend/Dockerfile:10']);
   });
 

@@ -32,7 +32,7 @@ const STACK = 'e2e-swarm-harness';
 const STACK_FILE = `version: "3.8"
 services:
   redis:
-    image: redis:7.4.5-bookworm
+    image: redis:7.4.11-bookworm
     command: ["redis-server", "--save", "", "--appendonly", "no"]
     volumes: [redis-data:/data]
     networks: [back]
@@ -48,7 +48,7 @@ services:
         constraints: ["node.labels.secure-stack.data == true"]
       restart_policy: {condition: any, delay: 1s}
   client:
-    image: redis:7.4.5-bookworm
+    image: redis:7.4.11-bookworm
     command: ["sh", "-c", "trap 'exit 0' TERM; while :; do redis-cli -h redis ping; sleep 1 & wait $$!; done"]
     networks: [back]
     stop_grace_period: 2s

@@ -27,7 +27,7 @@ export function securityMeasures(model: StackModel): SecurityMeasure[] {
     { measure: 'No privileged mode, no host namespaces, no Docker socket', rule: 'CIS 5.5/5.10/5.16/5.17/5.18/5.21/5.31/5.32, OWASP Docker rule 1' },
     { measure: 'Log rotation (json-file, 10 MB x 3)', rule: 'OWASP Docker rule 7 (bounded disk use)' },
     { measure: 'Healthchecks that fail when the service cannot serve; `depends_on` waits for healthy', rule: 'CIS 4.6/5.27' },
-    { measure: 'Images pinned to release tags', rule: 'CIS 4.2, OWASP Docker rule 13' },
+    { measure: 'Images pinned to patched release tags; Renovate (`renovate.json`) proposes updates, security fixes at once, and pins digests', rule: 'CIS 4.2/4.3, OWASP Docker rule 13' },
     { measure: `nginx: \`server_tokens off\`, security headers, unknown hosts dropped (444), ${model.rateLimit.rate} and ${model.entry.connectionsPerClient} connections per client (429), timeouts, a ${model.entry.maxBodySize} body limit within its sized /tmp, \`X-Forwarded-For\` set from the client's address (a client's own value discarded), its healthcheck on loopback only`, rule: 'OWASP Secure Headers, OWASP DoS cheat sheet' },
     ...(model.redis
       ? [{ measure: 'Redis users: `default` off; `backend` without `@dangerous`, `@admin` or `@scripting` commands (no EVAL, CONFIG, ACL, FLUSHALL, MODULE); `healthcheck` may only PING', rule: 'OWASP Docker rule 12 (least privilege), Redis ACL docs, CVE-2025-49844 (Lua, reached through EVAL)' }]

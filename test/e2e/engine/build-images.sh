@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the local stand-ins for the official images the generated stack uses:
-#   docker.io/library/nginx:1.28.0-bookworm         Debian 12 nginx 1.22 + curl
-#   docker.io/library/postgres:17.5-bookworm        Debian 12 PostgreSQL 15
-#   docker.io/library/redis:7.4.5-bookworm          Debian 12 redis 7.0
-#   docker.io/library/python:3.11.13-slim-bookworm  Debian 12 python 3.11.2 + django 3.2,
+#   docker.io/library/nginx:1.30.5-trixie         Debian 12 nginx 1.22 + curl
+#   docker.io/library/postgres:17.11-bookworm        Debian 12 PostgreSQL 15
+#   docker.io/library/redis:7.4.11-bookworm          Debian 12 redis 7.0
+#   docker.io/library/python:3.11.16-slim-bookworm  Debian 12 python 3.11.2 + django 3.2,
 #                                                    gunicorn, psycopg2, redis, pip shim
 # Each root filesystem is made with mmdebstrap from the Debian mirror apt uses
 # (read from /etc/apt/sources.list*), then imported (`podman import`, `docker
@@ -111,7 +111,7 @@ common_mmdebstrap_args() {
 # after the Essential packages are installed; NAME_customize ROOT at the end.
 
 nginx_recipe() {
-  REF=docker.io/library/nginx:1.28.0-bookworm
+  REF=docker.io/library/nginx:1.30.5-trixie
   PACKAGES=nginx,curl,gettext-base,ca-certificates
   EXCLUDES=()
   CHANGES=('ENTRYPOINT ["/docker-entrypoint.sh"]' 'CMD ["nginx", "-g", "daemon off;"]'
@@ -180,7 +180,7 @@ EOF
 }
 
 postgres_recipe() {
-  REF=docker.io/library/postgres:17.5-bookworm
+  REF=docker.io/library/postgres:17.11-bookworm
   PACKAGES=postgresql-15
   # Leave out the LLVM JIT (~130 MB); PostgreSQL then runs with JIT unavailable.
   EXCLUDES=('/usr/lib/postgresql/15/lib/llvmjit*' '/usr/lib/postgresql/15/lib/bitcode/*'
@@ -205,7 +205,7 @@ postgres_customize() {
 }
 
 redis_recipe() {
-  REF=docker.io/library/redis:7.4.5-bookworm
+  REF=docker.io/library/redis:7.4.11-bookworm
   PACKAGES=redis-server,redis-tools
   EXCLUDES=()
   CHANGES=('ENTRYPOINT ["docker-entrypoint.sh"]' 'CMD ["redis-server"]' 'WORKDIR /data'
@@ -220,7 +220,7 @@ redis_customize() {
 }
 
 python_recipe() {
-  REF=docker.io/library/python:3.11.13-slim-bookworm
+  REF=docker.io/library/python:3.11.16-slim-bookworm
   PACKAGES=python3,python-is-python3,python3-django,gunicorn,python3-psycopg2,python3-redis,passwd,adduser,ca-certificates,netbase,tzdata
   EXCLUDES=()
   CHANGES=('CMD ["python3"]' 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin'

@@ -18,10 +18,10 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=podman-env.sh
 . "$HERE/podman-env.sh" || exit 1
 
-NGINX=docker.io/library/nginx:1.28.0-bookworm
-POSTGRES=docker.io/library/postgres:17.5-bookworm
-REDIS=docker.io/library/redis:7.4.5-bookworm
-PYTHON=docker.io/library/python:3.11.13-slim-bookworm
+NGINX=docker.io/library/nginx:1.30.5-trixie
+POSTGRES=docker.io/library/postgres:17.11-bookworm
+REDIS=docker.io/library/redis:7.4.11-bookworm
+PYTHON=docker.io/library/python:3.11.16-slim-bookworm
 ID="sse-smoke-$$"
 LABEL="org.secure-stack.e2e.smoke=$ID"
 NET="$ID-net"
@@ -92,8 +92,8 @@ expect_out "redis image: user redis 999:999, redis-cli, WORKDIR /data" \
 expect_out "python image: python imports django, gunicorn, psycopg2, redis; pip shim" \
   '^django 3\.2.* ok$' run "$PYTHON" sh -c 'pip --version >/dev/null && command -v useradd adduser gunicorn >/dev/null && python -c "import django, gunicorn, psycopg2, redis; print(\"django\", django.get_version(), \"ok\")"'
 
-expect_out "short names resolve to the local images (nginx:1.28.0-bookworm)" '^resolved$' \
-  run nginx:1.28.0-bookworm echo resolved
+expect_out "short names resolve to the local images (nginx:1.30.5-trixie)" '^resolved$' \
+  run nginx:1.30.5-trixie echo resolved
 expect_out "registry pulls are blocked (no traffic to docker.io)" 'blocked' \
   timeout 20 podman pull docker.io/library/busybox:latest
 

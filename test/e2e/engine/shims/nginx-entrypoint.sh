@@ -1,5 +1,5 @@
 #!/bin/sh
-# /docker-entrypoint.sh of the local stand-in for docker.io/library/nginx:1.28.0-bookworm
+# /docker-entrypoint.sh of the local stand-in for docker.io/library/nginx:1.30.5-trixie
 # (really Debian 12's nginx 1.22). Mimics the official image's entrypoint:
 # when the command is nginx, source/run /docker-entrypoint.d/*.envsh|*.sh and
 # render /etc/nginx/templates/*.template with envsubst (only variables that are

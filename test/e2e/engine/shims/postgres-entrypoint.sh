@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# docker-entrypoint.sh of the local stand-in for docker.io/library/postgres:17.5-bookworm
+# docker-entrypoint.sh of the local stand-in for docker.io/library/postgres:17.11-bookworm
 # (really Debian 12's PostgreSQL 15). Follows the official entrypoint:
 #  - POSTGRES_PASSWORD / POSTGRES_USER (default postgres) / POSTGRES_DB (default
 #    = user) / POSTGRES_INITDB_ARGS, each also as <VAR>_FILE (read from a file);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# docker-entrypoint.sh of the local stand-in for docker.io/library/redis:7.4.5-bookworm
+# docker-entrypoint.sh of the local stand-in for docker.io/library/redis:7.4.11-bookworm
 # (really Debian 12's redis-server 7.0). Same logic as the official entrypoint:
 #  - first arg "-..." or "*.conf" => prepend redis-server;
 #  - redis-server as root => chown the workdir (/data) to redis and re-exec as
