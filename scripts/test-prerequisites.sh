@@ -13,7 +13,8 @@ packages=(
   python3-psycopg2       # the backend's PostgreSQL driver, imported by Django's postgresql backend
   python3-redis          # the backend's Redis client, imported by the health view
   util-linux             # unshare (nginx -t with a private /etc/hosts), flock (one test run at a time)
-  iproute2               # ip: the e2e dockerd's own bridge
+  iproute2               # ip: the e2e dockerd's own bridge, and loopback in nginx's test namespace
+  curl                   # requests through nginx in its test namespace (test/nginx.test.ts)
   git                    # git check-ignore on the generated .gitignore
   tmux                   # the prompts, answered in a real terminal
   # The end-to-end tests boot generated stacks on Docker Engine with docker-compose, and one in

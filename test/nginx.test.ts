@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_ANSWERS_JSON, generate, withProvidedCertificate } from './support/generate.js';
-import { nginxAvailable, nginxTestStack } from './support/nginx.js';
+import { nginxAvailable, nginxForwards, nginxTestStack } from './support/nginx.js';
 import { prerequisite } from './support/prerequisites.js';
 
 const haveNginx = prerequisite('nginx and unshare', nginxAvailable, 'scripts/test-prerequisites.sh');
@@ -101,4 +101,30 @@ describe.runIf(haveNginx).each(Object.entries(SCENARIOS))('nginx.conf for %s', (
   it('fails nginx -t when the config is broken (the oracle can fail)', () => {
     expect(nginxTestStack(directory, config.replace('server_tokens off;', 'server_tokens off')).ok).toBe(false);
   });
+});
+
+describe.runIf(haveNginx)('the path the backend is sent', () => {
+  // Example routes /api and /admin. nginx routes by the normalised path; the backend must be sent
+  // that path, or a route with a rule of its own could be reached through another (/admin/../api/x).
+  const EXPECTED: [string, string][] = [
+    ['/admin/../api/x', 'GET /api/x HTTP/1.1'],
+    ['/api/%2e%2e/admin/x', 'GET /admin/x HTTP/1.1'],
+    ['/api//x', 'GET /api/x HTTP/1.1'],
+    ['/api/./x', 'GET /api/x HTTP/1.1'],
+    ['/api/a%20b', 'GET /api/a%20b HTTP/1.1'],
+    ['/api/x%3Fy?q=1&r=%2F', 'GET /api/x%3Fy?q=1&r=%2F HTTP/1.1'],
+    ['/api/caf%C3%A9', 'GET /api/caf%C3%A9 HTTP/1.1'],
+    // A decoded CR LF goes on re-escaped: no header can be split off the request line.
+    ['/api/a%0d%0aX-Injected:%201', 'GET /api/a%0D%0AX-Injected:%201 HTTP/1.1'],
+    ['/api', 'GET /api HTTP/1.1'],
+    ['/apiary/../api', 'GET /api HTTP/1.1'],
+    ['/api/../other', 'nginx 404'],
+  ];
+  for (const swarm of [false, true]) {
+    it(`is the normalised path nginx routed on, re-escaped (${swarm ? 'nginx.swarm.conf, backend resolved per request' : 'nginx.conf'})`, async () => {
+      const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON, ...(swarm ? { swarm: true } : {}) } });
+      const forwards = nginxForwards(directory, EXPECTED.map(([path]) => path), { swarm, host: 'shop.localhost', backendPort: 8000 });
+      expect([...forwards]).toEqual(EXPECTED);
+    });
+  }
 });

@@ -6,7 +6,7 @@
  * map to TEST-NET addresses in 198.18.0.0/15 that are never contacted: -t only parses and loads.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { hasCommand } from './prerequisites.js';
@@ -82,4 +82,66 @@ function runCaptured(command: string[], workspace: string): NginxResult {
   const result = spawnSync(command[0]!, command.slice(1), { stdio: ['ignore', output, output] });
   closeSync(output);
   return { ok: result.status === 0, output: readFileSync(outputPath, 'utf8') };
+}
+
+/**
+ * What the backend is sent for each path: nginx runs the stack's nginx.conf (or, with `swarm`,
+ * nginx.swarm.conf, its resolver and backend address pointed at loopback, as no Docker DNS is
+ * here) in private mount and network namespaces, with an echo server as the backend on its port.
+ * Each answer is the request line the backend received, or nginx's status when it answered itself.
+ */
+export function nginxForwards(directory: string, paths: readonly string[], options: { swarm?: boolean; host: string; backendPort: number }): Map<string, string> {
+  const compose = options.swarm ? readStackFile(directory) : readCompose(directory);
+  const nginx = compose.services['nginx']!;
+  // Under /var/tmp: the namespace puts a private directory over /tmp, where nginx writes its pid and buffers.
+  const workspace = mkdtempSync(join('/var/tmp', 'nginx-forwards-'));
+  const etc = join(workspace, 'etc-nginx');
+  cpSync('/etc/nginx', etc, { recursive: true });
+  for (const volume of (nginx.volumes ?? []).filter((volume): volume is string => typeof volume === 'string')) {
+    const [source, target] = volume.split(':') as [string, string];
+    copyFileSync(resolve(directory, source), join(etc, target.slice('/etc/nginx/'.length)));
+  }
+  if (options.swarm) {
+    const config = readFileSync(join(etc, 'nginx.conf'), 'utf8');
+    writeFileSync(join(etc, 'nginx.conf'), config.replace(/resolver 127\.0\.0\.11 /, 'resolver 127.0.0.1 ').replace(/http:\/\/backend:(\d+);/, 'http://127.0.0.1:$1;'));
+  }
+  writeFileSync(join(workspace, 'hosts'), '127.0.0.1 localhost backend\n');
+  writeFileSync(join(workspace, 'echo.py'), [
+    'import http.server, sys',
+    'class Echo(http.server.BaseHTTPRequestHandler):',
+    '    def do_GET(self):',
+    '        body = self.requestline.encode()',
+    '        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)',
+    '    def log_message(self, *args): pass',
+    'http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Echo).serve_forever()',
+  ].join('\n'));
+  writeFileSync(join(workspace, 'paths'), paths.join('\n') + '\n');
+  const script = [
+    'set -e',
+    'cd "$1"',
+    'ip link set lo up',
+    'mount --bind "$1/hosts" /etc/hosts',
+    'mount --bind "$1/etc-nginx" /etc/nginx',
+    '/usr/bin/python3 "$1/echo.py" "$2" & echo_pid=$!',
+    'mkdir -p "$1/tmp" && mount --bind "$1/tmp" /tmp',
+    'nginx -e stderr -c /etc/nginx/nginx.conf',
+    'for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:$2/ 2>/dev/null && break; sleep 0.1; done',
+    'while IFS= read -r path; do',
+    '  printf "%s\\t" "$path"',
+    '  curl -s --path-as-is -H "Host: $3" -w " [%{http_code}]" "http://127.0.0.1:8080$path" | tr -d "\\n"',
+    '  printf "\\n"',
+    'done < "$1/paths" > "$1/forwards"',
+    'nginx -s stop -c /etc/nginx/nginx.conf; kill $echo_pid',
+  ].join('\n');
+  const result = runCaptured(['unshare', '--mount', '--net', 'sh', '-c', script, 'nginx-forwards', workspace, String(options.backendPort), options.host], workspace);
+  if (!result.ok) throw new Error(`nginx forwards: ${result.output}`);
+  const answers = new Map<string, string>();
+  const lines = readFileSync(join(workspace, 'forwards'), 'utf8').split('\n').filter(Boolean);
+  rmSync(workspace, { recursive: true, force: true });
+  for (const line of lines) {
+    const [path, answer] = line.split('\t') as [string, string];
+    const echoed = /^(GET \S+ HTTP\/1\.[01]) \[200\]$/.exec(answer);
+    answers.set(path, echoed ? echoed[1]! : `nginx ${/\[(\d+)\]$/.exec(answer)?.[1] ?? answer}`);
+  }
+  return answers;
 }

@@ -19,6 +19,16 @@ export const ALLOW_LIST: readonly AllowedFinding[] = [
       'refused TLS handshake), so only the port part is the client\'s choice, and Django\'s ' +
       'ALLOWED_HOSTS rejects a malformed port with 400.',
   },
+  {
+    scanner: 'nginx-rules',
+    id: 'http_splitting',
+    location: /^nginx\/nginx(\.swarm)?\.conf:\d+$/,
+    message: /^rewrite \$uri: /,
+    reason:
+      'rewrite ^ $uri sets the URI to itself, so the backend is sent the normalised path nginx routed on. ' +
+      'It is an internal rewrite, never a redirect: no header carries $uri, and nginx re-escapes a changed ' +
+      'URI before it proxies it, so a decoded CR or LF goes on as %0D%0A (test/nginx.test.ts sends one).',
+  },
   // testssl.sh 3.0.8 on the HTTPS port (generators/lib/audit/testssl.ts).
   {
     scanner: 'testssl',
