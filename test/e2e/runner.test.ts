@@ -52,7 +52,7 @@ describe('e2e runner: compose.yaml to podman', () => {
       '--log-driver k8s-file --log-opt max-size=10m --log-opt max-file=3',
       '--network shop_backend-network:alias=postgres',
       `--volume ${join(directory, 'secrets/db_password.txt')}:/run/secrets/db_password:ro`,
-      '--env POSTGRES_PASSWORD_FILE=/run/secrets/db_password',
+      '--env POSTGRES_PASSWORD_FILE=/run/secrets/db_owner_password',
       '--volume shop_postgres_data:/var/lib/postgresql/data',
       '--health-interval 10000ms --health-timeout 5000ms --health-retries 5 --health-start-period 30000ms',
       '--memory 1g',
