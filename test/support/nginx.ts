@@ -49,7 +49,11 @@ function nginxTestLaidOut(directory: string, compose: ComposeFile, resolvable: r
   if (configOverride !== undefined) writeFileSync(join(etc, 'nginx.conf'), configOverride);
   const secrets = join(workspace, 'secrets');
   mkdirSync(secrets);
-  for (const name of nginx.secrets ?? []) copyFileSync(resolve(directory, compose.secrets[name]!.file), join(secrets, name));
+  // stack.yaml grants the TLS key in the long syntax ({ source, target, mode }).
+  for (const entry of (nginx.secrets ?? []) as (string | { source: string })[]) {
+    const name = typeof entry === 'string' ? entry : entry.source;
+    copyFileSync(resolve(directory, compose.secrets[name]!.file), join(secrets, name));
+  }
   const hosts = join(workspace, 'hosts');
   writeFileSync(hosts, ['127.0.0.1 localhost', ...resolvable.map((name, index) => `198.18.0.${index + 10} ${name}`)].join('\n') + '\n');
   const script = [

@@ -85,6 +85,8 @@ export interface SwarmService {
   ports: HostPort[];
   networks: ServiceModel['networks'];
   secrets: ServiceModel['secrets'];
+  /** Secrets a stack file can mount narrower than Swarm's 0444 (long syntax; uid and gid stay 0). */
+  secretModes: Partial<Record<ServiceModel['secrets'][number], number>>;
   environment: ServiceModel['environment'];
   /** Short syntax: named volumes and the nginx configuration's bind mount. */
   volumes: string[];
@@ -240,6 +242,8 @@ function swarmService(model: StackModel, service: ServiceModel, replicas: number
     ports: service.publishedPorts.map((port) => ({ target: port.containerPort, published: port.hostPort, protocol: 'tcp', mode: 'host' })),
     networks: service.networks,
     secrets: service.secrets,
+    // Only nginx's master, as root, reads the TLS key; its workers cannot.
+    secretModes: service.secrets.includes('tls_key') ? { tls_key: 0o400 } : {},
     environment: service.name === BACKEND ? [...service.environment, { name: 'DRAIN_SECONDS', value: String(BACKEND_DRAIN_SECONDS) }] : service.environment,
     volumes: swarmVolumes(service),
     configs: swarmConfigs(service),

@@ -555,6 +555,13 @@ async function checkSecrets(options: VerifyOptions, add: Add): Promise<void> {
     return out;
   }));
   for (const row of rows.flat()) add(...row);
+  // The TLS key is for nginx's master alone: its workers, which handle every request, run as
+  // "nginx" without capabilities and must not be able to read it.
+  const nginx = containers.get('nginx');
+  if (expected.services['nginx']?.secrets.includes('tls_key') && nginx?.running) {
+    const worker = await engine.exec(nginx.id, ['sh', '-c', 'cat /run/secrets/tls_key > /dev/null'], { user: 'nginx' });
+    add("nginx's worker user cannot read the TLS key", worker.code !== 0 && /denied/i.test(worker.stderr), worker.code === 0 ? 'it can' : worker.stderr.trim().slice(0, 160));
+  }
   const stackFiles = { 'compose.yaml': expected.composeText, ...(expected.stackText === undefined ? {} : { 'stack.yaml': expected.stackText }) };
   for (const [file, text] of Object.entries(stackFiles)) {
     const leaked = needles.filter(({ needles: values }) => values.some((value) => text.includes(value))).map(({ secret }) => secret);
