@@ -121,8 +121,7 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
     expect(statSync(join(directory, 'secrets')).mode & 0o777).toBe(0o700);
     const values: string[] = [];
     for (const path of secretFiles) {
-      // Readable by each service's own user; the TLS key by its owner alone (nginx's master).
-      expect(statSync(join(directory, path)).mode & 0o777, path).toBe(path.endsWith('tls_key.pem') ? 0o400 : 0o444);
+      expect(statSync(join(directory, path)).mode & 0o777, path).toBe(0o444);
       const value = tree.get(path)!;
       if (path.endsWith('.acl')) {
         // default off; backend and healthcheck each with the SHA-256 of its own password file.
@@ -130,7 +129,7 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
         expect(value).toBe(
           [
             'user default off resetpass resetkeys resetchannels -@all',
-            `user backend on #${sha256('redis_password.txt')} ~* resetchannels -@all +@connection +@read +@write +@keyspace +@transaction -@dangerous -@admin -@scripting`,
+            `user backend on #${sha256('redis_password.txt')} ~* resetchannels -@all +@connection +@read +@write +@keyspace +@transaction -@dangerous -@admin -@scripting +flushdb`,
             `user healthcheck on #${sha256('redis_healthcheck_password.txt')} resetkeys resetchannels -@all +ping`,
             '',
           ].join('\n'),

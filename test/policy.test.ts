@@ -49,9 +49,7 @@ describe.each(Object.entries(SCENARIOS))('hardening policy for %s', (_name, opti
   it('CIS 5.4 / OWASP rule 3: all capabilities dropped, only the minimal set added back', () => {
     for (const [name, service] of services()) {
       expect(service.cap_drop, name).toEqual(['ALL']);
-      // With TLS, nginx's master also reads the owner-only key (CAP_DAC_READ_SEARCH); its workers cannot.
-      const tls = (compose.services['nginx']!.secrets ?? []).includes('tls_key');
-      expect(service.cap_add ?? [], name).toEqual(name === 'nginx' && tls ? [...ALLOWED_CAPABILITIES[name]!, 'DAC_READ_SEARCH'] : ALLOWED_CAPABILITIES[name]);
+      expect(service.cap_add ?? [], name).toEqual(ALLOWED_CAPABILITIES[name]);
     }
   });
 

@@ -11,7 +11,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_ANSWERS_JSON, freshDirectory, generate } from './support/generate.js';
 
 // Logs "tick" every 0.1 s until TERM; then "term", and exits 3 (a status serve.sh must pass on).
+// HUP (gunicorn's reload) is logged and changes nothing.
 const STAND_IN = `trap 'echo term >> "$LOG"; exit 3' TERM
+trap 'echo hup >> "$LOG"' HUP
 while :; do echo tick >> "$LOG"; sleep 0.1; done`;
 
 let script = '';
@@ -20,14 +22,17 @@ beforeAll(async () => {
   script = join(directory, 'backend/serve.sh');
 });
 
-async function stopAfterStart(drainSeconds: string | undefined): Promise<{ code: number | null; ticksBeforeSignal: number; ticksAfterSignal: number; lines: string[] }> {
+async function stopAfterStart(drainSeconds: string | undefined, signals: NodeJS.Signals[] = ['SIGTERM']): Promise<{ code: number | null; ticksBeforeSignal: number; ticksAfterSignal: number; lines: string[] }> {
   const log = join(freshDirectory('serve'), 'log');
   writeFileSync(log, '');
   const child = spawn('sh', [script, 'sh', '-c', STAND_IN], { env: { PATH: process.env['PATH'], LOG: log, ...(drainSeconds === undefined ? {} : { DRAIN_SECONDS: drainSeconds }) }, stdio: 'ignore' });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   while (!readFileSync(log, 'utf8').includes('tick')) await new Promise((resolve) => setTimeout(resolve, 50));
   const ticksBeforeSignal = readFileSync(log, 'utf8').split('\n').filter((line) => line === 'tick').length;
-  child.kill('SIGTERM');
+  for (const [index, signal] of signals.entries()) {
+    if (index > 0) await new Promise((resolve) => setTimeout(resolve, 300));
+    child.kill(signal);
+  }
   const code = await exited;
   const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
   return { code, ticksBeforeSignal, ticksAfterSignal: lines.filter((line) => line === 'tick').length - ticksBeforeSignal, lines };
@@ -40,6 +45,21 @@ describe('backend/serve.sh', () => {
     expect(ticksAfterSignal).toBeGreaterThanOrEqual(5);
     expect(lines.at(-1)).toBe('term');
     expect(lines.filter((line) => line === 'term')).toHaveLength(1);
+    expect(code).toBe(3);
+  });
+
+  it('takes a second TERM during the drain as no news: the drain runs once, to its end', async () => {
+    const { code, ticksAfterSignal, lines } = await stopAfterStart('1', ['SIGTERM', 'SIGTERM', 'SIGINT']);
+    expect(ticksAfterSignal).toBeGreaterThanOrEqual(5);
+    expect(lines.filter((line) => line === 'term')).toHaveLength(1);
+    expect(lines.at(-1)).toBe('term');
+    expect(code).toBe(3);
+  });
+
+  it('passes HUP on at once (gunicorn reloads), then still stops after the drain', async () => {
+    const { code, lines } = await stopAfterStart('1', ['SIGHUP', 'SIGTERM']);
+    expect(lines).toContain('hup');
+    expect(lines.indexOf('hup')).toBeLessThan(lines.indexOf('term'));
     expect(code).toBe(3);
   });
 

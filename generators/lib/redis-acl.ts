@@ -4,7 +4,8 @@
  *
  * - default: off. A client that does not log in as a named user can do nothing.
  * - backend: what a Django cache and session store use (keys, strings, hashes, lists, sets,
- *   expiry, MULTI/EXEC), nothing @dangerous (FLUSHALL, KEYS, CONFIG, DEBUG, MIGRATE...), @admin
+ *   expiry, MULTI/EXEC, FLUSHDB for cache.clear()), nothing else @dangerous (FLUSHALL, KEYS,
+ *   CONFIG, DEBUG, MIGRATE...), @admin
  *   (ACL, REPLICAOF, MODULE, SHUTDOWN...) or @scripting (EVAL, FUNCTION: CVE-2025-49844 was a
  *   use-after-free in the Lua engine reachable through EVAL), and no pub/sub channels.
  * - healthcheck: PING, for the container's healthcheck, and nothing else.
@@ -15,7 +16,8 @@ export const REDIS_BACKEND_USER = 'backend';
 export const REDIS_HEALTHCHECK_USER = 'healthcheck';
 
 /** Rules are applied left to right: everything off, the needed categories on, the risky ones off again. */
-export const REDIS_BACKEND_RULES = '~* resetchannels -@all +@connection +@read +@write +@keyspace +@transaction -@dangerous -@admin -@scripting';
+// FLUSHDB (@dangerous) comes back for Django's cache.clear(): over keys ~* it removes nothing DEL could not.
+export const REDIS_BACKEND_RULES = '~* resetchannels -@all +@connection +@read +@write +@keyspace +@transaction -@dangerous -@admin -@scripting +flushdb';
 export const REDIS_HEALTHCHECK_RULES = 'resetkeys resetchannels -@all +ping';
 
 const sha256 = (password: string) => createHash('sha256').update(password).digest('hex');

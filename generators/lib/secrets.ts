@@ -5,7 +5,7 @@
  * new password would lock the stack out of its own database.
  */
 import { randomInt } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, UserError } from './errors.js';
 import { legacyRedisAcl, redisAcl } from './redis-acl.js';
@@ -28,12 +28,7 @@ export function randomString(length: number, alphabet: string): string {
 
 /** Mode of secret files: readable by the (non-root) user inside each container; the directory is 0700. */
 const SECRET_FILE_MODE = 0o444;
-/**
- * The TLS key is read by nginx's master alone (as root, with CAP_DAC_READ_SEARCH), never by its
- * workers, which handle every request: owner-only. An existing one is narrowed to it.
- */
-const OWNER_ONLY: ReadonlySet<SecretName> = new Set(['tls_key']);
-const modeOf = (name: SecretName) => (OWNER_ONLY.has(name) ? 0o400 : SECRET_FILE_MODE);
+
 const SECRET_DIRECTORY_MODE = 0o700;
 
 export interface SecretWriteReport {
@@ -66,13 +61,11 @@ export function ensureSecrets(destination: string, needed: readonly SecretName[]
     if (existsSync(path)) {
       const outcome = name === 'redis_acl' ? upgradeRedisAcl(path, directory) : 'kept';
       report[outcome].push(name);
-      // The value stays; only who may read it narrows.
-      if (OWNER_ONLY.has(name) && (statSync(path).mode & 0o077) !== 0) chmodSync(path, modeOf(name));
       continue;
     }
     const temporary = join(directory, `.${SECRET_FILES[name]}.${process.pid}.tmp`);
     try {
-      writeFileSync(temporary, secretValue(name, directory, context), { mode: modeOf(name) });
+      writeFileSync(temporary, secretValue(name, directory, context), { mode: SECRET_FILE_MODE });
       linkSync(temporary, path);
       report.created.push(name);
     } catch (error) {

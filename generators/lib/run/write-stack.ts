@@ -48,7 +48,11 @@ export function writeStack(root: string, answers: Answers, files: readonly Templ
   applyOperations(root, operations);
   for (const line of describePlan(plan.actions, [])) log.info(line);
   if (secrets.created.length > 0) log.info(`Generated secrets (values not shown): ${secrets.created.join(', ')}`);
-  if (secrets.upgraded.includes('redis_acl')) log.info(`Upgraded ${SECRETS_DIRECTORY}/${SECRET_FILES.redis_acl} to the stack's Redis users (the backend keeps its password): docker compose up -d redis backend`);
+  if (secrets.upgraded.includes('redis_acl')) {
+    // A Swarm secret cannot change in place: stack deploy refuses a new content under the same name.
+    const onSwarm = answers.swarm ? `; on a swarm, where a secret cannot change in place, remove the stack (docker stack rm ${answers.projectName}; its volumes stay) before docker stack deploy` : '';
+    log.info(`Upgraded ${SECRETS_DIRECTORY}/${SECRET_FILES.redis_acl} to the stack's Redis users (the backend keeps its password): docker compose up -d redis backend${onSwarm}`);
+  }
   if (secrets.edited.includes('redis_acl')) log.info(`Warning: ${SECRETS_DIRECTORY}/${SECRET_FILES.redis_acl} was edited, so it is left as it is: it must define the users "${REDIS_BACKEND_USER}" and "${REDIS_HEALTHCHECK_USER}" (README.md, "Redis users"), or delete it to have it derived again`);
   if (plan.conflicted.length > 0) {
     throw new UserError(

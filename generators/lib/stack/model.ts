@@ -371,9 +371,6 @@ function nginxService(answers: Answers): ServiceModel {
         { capability: 'CHOWN', reason: 'give the worker user its temporary directories' },
         { capability: 'SETGID', reason: 'switch the workers to the nginx group' },
         { capability: 'SETUID', reason: 'switch the workers to the nginx user' },
-        // The key is 0400 and owned by whoever generated the stack, so that the workers, which
-        // handle every request and drop all capabilities, cannot read it; the master must.
-        ...(answers.tls === 'off' ? [] : [{ capability: 'DAC_READ_SEARCH', reason: 'let the master read the TLS key, which the workers cannot (0400)' }]),
       ],
       tmpfs: [tmpfsMount('/tmp', answers.memory.nginx.bytes)],
       pidsLimit: 64,

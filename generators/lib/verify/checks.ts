@@ -555,10 +555,11 @@ async function checkSecrets(options: VerifyOptions, add: Add): Promise<void> {
     return out;
   }));
   for (const row of rows.flat()) add(...row);
-  // The TLS key is for nginx's master alone: its workers, which handle every request, run as
-  // "nginx" without capabilities and must not be able to read it.
+  // On a swarm the TLS key is mounted 0400, root's: for nginx's master alone. Its workers, which
+  // handle every request, run as "nginx" and must not be able to read it. (Compose mounts the
+  // host file as it is: see README, "Secrets".)
   const nginx = containers.get('nginx');
-  if (expected.services['nginx']?.secrets.includes('tls_key') && nginx?.running) {
+  if (options.engine.isSwarm && expected.services['nginx']?.secrets.includes('tls_key') && nginx?.running) {
     const worker = await engine.exec(nginx.id, ['sh', '-c', 'cat /run/secrets/tls_key > /dev/null'], { user: 'nginx' });
     add("nginx's worker user cannot read the TLS key", worker.code !== 0 && /denied/i.test(worker.stderr), worker.code === 0 ? 'it can' : worker.stderr.trim().slice(0, 160));
   }
