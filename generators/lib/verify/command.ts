@@ -89,7 +89,7 @@ export async function runVerify(argv: string[], cwd: string, output: VerifyOutpu
       : undefined;
   const results = await runChecks({ engine, expected, groups, persistence: values.persistence === true, audit: values.audit === true, recreate });
   const tried = composeEngine ? CANDIDATES[composeEngine].map((candidate) => candidate.name).join(', ') : '';
-  const recreatedBy = engine.isSwarm ? 'docker service update --force' : client ? `${client.name} ${client.version}` : `no Compose client (none of ${tried} answered)`;
+  const recreatedBy = engine.isSwarm ? 'docker service scale (to 0 and back)' : client ? `${client.name} ${client.version}` : `no Compose client (none of ${tried} answered)`;
   const via = persistence ? `; recreating through ${recreatedBy}` : '';
   output.out(`secure-stack verify: project ${expected.project} on ${engine.name}${via}\n${formatReport(results)}\n`);
   return results.every((result) => result.ok) ? 0 : 1;
@@ -111,15 +111,29 @@ export async function recreateService(engine: Engine, client: ComposeClient, dir
 }
 
 /**
- * On a swarm: `docker service update --force` replaces the service's tasks (a single replica's
- * volume stays on its pinned node), then waits until this node runs a healthy container of it.
+ * On a swarm: the service is scaled to none, and back once its task has stopped (a single
+ * replica's volume stays on its pinned node); then this waits until this node runs a healthy
+ * container of it.
  */
 export async function recreateSwarmService(engine: Engine, project: string, service: string, healthDeadlineMs = 180_000): Promise<string> {
   const before = new Set((await engine.containers(project)).filter((container) => container.service === service).map((container) => container.id));
-  const output = await engine.must(['service', 'update', '--force', '--detach', `${project}_${service}`], { timeoutMs: 120_000 });
+  // Scaled to none and back, not `service update --force`: that leaves a force counter the stack
+  // file does not have, and the next `docker stack deploy` would restart the service to undo it.
+  const name = `${project}_${service}`;
+  const replicas = (await engine.must(['service', 'inspect', '--format', '{{.Spec.Mode.Replicated.Replicas}}', name])).trim() || '1';
+  await engine.must(['service', 'scale', '--detach', `${name}=0`], { timeoutMs: 120_000 });
   const deadline = Date.now() + healthDeadlineMs;
+  // The old task must be gone before the new one starts: two PostgreSQL servers on one data directory.
+  // (A container Swarm removes between `ps` and `inspect` fails the listing: that is asked again.)
+  const stillRunning = async () => (await engine.containers(project).catch(() => undefined))?.some((candidate) => candidate.service === service && candidate.running) ?? true;
+  while (await stillRunning()) {
+    if (Date.now() > deadline) throw new Error(`${service} did not stop within ${Math.round(healthDeadlineMs / 1000)} s of being scaled to 0`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const output = await engine.must(['service', 'scale', '--detach', `${name}=${replicas}`], { timeoutMs: 120_000 });
   for (;;) {
-    const fresh = (await engine.containers(project)).find((candidate) => candidate.service === service && candidate.running && !before.has(candidate.id));
+    const fresh = (await engine.containers(project).catch(() => []))
+      .find((candidate) => candidate.service === service && candidate.running && !before.has(candidate.id));
     if (fresh?.health === 'healthy') return output;
     if (Date.now() > deadline) throw new Error(`${service} had no new healthy task on this node within ${Math.round(healthDeadlineMs / 1000)} s of its forced update`);
     await new Promise((resolve) => setTimeout(resolve, 1000));

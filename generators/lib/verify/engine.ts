@@ -97,10 +97,19 @@ export class Engine {
   /** Every container of a Compose project (or, on a swarm, of a stack's tasks on this node), with what the checks need. */
   async containers(project: string): Promise<ContainerInfo[]> {
     const label = this.isSwarm ? STACK_LABEL : PROJECT_LABEL;
-    const ids = (await this.must(['ps', '-a', '-q', '--filter', `label=${label}=${project}`])).split(/\s+/).filter(Boolean);
-    if (ids.length === 0) return [];
     const serviceOf = this.isSwarm ? swarmServiceOf(project) : composeServiceOf;
-    return (await this.inspect(ids, serviceOf)).filter((container) => container.service !== '');
+    // A container the engine removes between `ps` and `inspect` (Swarm removes a stopped task's
+    // soon after) fails the inspect: list again, a few times.
+    for (let attempt = 1; ; attempt += 1) {
+      const ids = (await this.must(['ps', '-a', '-q', '--filter', `label=${label}=${project}`])).split(/\s+/).filter(Boolean);
+      if (ids.length === 0) return [];
+      try {
+        return (await this.inspect(ids, serviceOf)).filter((container) => container.service !== '');
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
   }
 
   /**
