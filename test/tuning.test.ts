@@ -64,6 +64,17 @@ describe('entryLimits', () => {
     expect(entryLimits(16 * MiB, parseMemorySize('1m')!, 2000).connectionsPerClient).toBe(64);
   });
 
+  it('lets a client have as many large bodies in flight as /tmp holds, at least one', () => {
+    // 64m: /tmp 16m; 10m bodies: one at a time. 256m: /tmp 64m; 4m bodies: sixteen.
+    expect(entryLimits(64 * MiB, parseMemorySize('10m')!, 40).largeBodiesPerClient).toBe(1);
+    expect(entryLimits(256 * MiB, parseMemorySize('4m')!, 40).largeBodiesPerClient).toBe(16);
+    expect(entryLimits(16 * MiB, parseMemorySize('4m')!, 40).largeBodiesPerClient).toBe(1);
+    // The Content-Length pattern: 17000 bytes and up, nothing below (the memory buffer is 16k).
+    const large = new RegExp(entryLimits(64 * MiB, parseMemorySize('10m')!, 40).largeBodyLength);
+    for (const length of ['17000', '19999', '20000', '99999', '100000', '10485760']) expect(large.test(length), length).toBe(true);
+    for (const length of ['', '0', '16384', '16999', '9999', '017000']) expect(large.test(length), length).toBe(false);
+  });
+
   it('writes the body limit in nginx notation: plain bytes have no unit', () => {
     expect(entryLimits(64 * MiB, parseMemorySize('10m')!, 40).maxBodySize).toBe('10m');
     expect(entryLimits(64 * MiB, parseMemorySize('4096b')!, 40).maxBodySize).toBe('4096');

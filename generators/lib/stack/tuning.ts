@@ -134,12 +134,19 @@ export interface EntryLimits {
   proxyMaxTempFileSize: string;
   /** limit_conn: connections one client address may hold at once. */
   connectionsPerClient: number;
+  /** Requests with a body nginx writes to /tmp that one client address may have at once. */
+  largeBodiesPerClient: number;
+  /** Content-Length values (a regex for nginx's map) of bodies above the memory buffer: 17000 bytes and up. */
+  largeBodyLength: string;
 }
 
 /**
  * nginx's /tmp is a tmpfs of a quarter of its budget (tmpfsMount): a body is buffered there
  * (maxBodySize fits it, the answers check that), and one slow reader's response may take a
  * quarter of it, beyond which nginx reads from the backend only as fast as the client takes it.
+ * A client may have as many large bodies (above the 16k memory buffer) in flight as /tmp holds
+ * largest ones, at least one, so that it cannot fill /tmp for every other client; a body sent
+ * without a length (chunked) is not counted, and is still bounded by client_max_body_size.
  * Connections per client: twice the rate limit's burst (the burst in flight, and as many idle
  * keep-alive connections), at least 10 (browsers open 6 per host), at most an eighth of nginx's
  * connections, so that no few clients can hold them all.
@@ -153,5 +160,8 @@ export function entryLimits(nginxBudgetBytes: number, maxBody: MemorySize, burst
     clientBodyBufferSize: '16k',
     proxyMaxTempFileSize: `${Math.floor(scratch / 4 / 1024)}k`,
     connectionsPerClient: clamp(burst * 2, 10, Math.floor((workerProcesses * workerConnections) / 8)),
+    // As many largest bodies as /tmp holds, at least one: one client cannot fill /tmp for all.
+    largeBodiesPerClient: Math.max(1, Math.floor(scratch / maxBody.bytes)),
+    largeBodyLength: '^(?:1[7-9][0-9]{3}|[2-9][0-9]{4}|[1-9][0-9]{5,})$',
   };
 }
