@@ -38,14 +38,7 @@ export function nginxTestSwarm(directory: string, configOverride?: string): Ngin
 function nginxTestLaidOut(directory: string, compose: ComposeFile, resolvable: readonly string[], configOverride?: string): NginxResult {
   const nginx = compose.services['nginx']!;
   const workspace = mkdtempSync(join(tmpdir(), 'nginx-test-'));
-  const etc = join(workspace, 'etc-nginx');
-  cpSync('/etc/nginx', etc, { recursive: true });
-  // Bind mounts only: the long-syntax tmpfs mounts of stack.yaml need no file.
-  for (const volume of (nginx.volumes ?? []).filter((volume): volume is string => typeof volume === 'string')) {
-    const [source, target] = volume.split(':') as [string, string];
-    if (!target.startsWith('/etc/nginx/')) throw new Error(`nginx test: cannot lay out volume ${volume}`);
-    copyFileSync(resolve(directory, source), join(etc, target.slice('/etc/nginx/'.length)));
-  }
+  const etc = layOutEtcNginx(directory, nginx, workspace);
   if (configOverride !== undefined) writeFileSync(join(etc, 'nginx.conf'), configOverride);
   const secrets = join(workspace, 'secrets');
   mkdirSync(secrets);
@@ -66,6 +59,21 @@ function nginxTestLaidOut(directory: string, compose: ComposeFile, resolvable: r
     'exec nginx -t -q -e stderr -c /etc/nginx/nginx.conf',
   ].join('\n');
   return runCaptured(['unshare', '--mount', 'sh', '-c', script, 'nginx-test', workspace], workspace);
+}
+
+/**
+ * A copy of the host's /etc/nginx with the service's bind-mounted files in place, as its container
+ * sees them (the long-syntax tmpfs mounts of stack.yaml need no file). Returns its path.
+ */
+function layOutEtcNginx(directory: string, nginx: ComposeFile['services'][string], workspace: string): string {
+  const etc = join(workspace, 'etc-nginx');
+  cpSync('/etc/nginx', etc, { recursive: true });
+  for (const volume of (nginx.volumes ?? []).filter((volume): volume is string => typeof volume === 'string')) {
+    const [source, target] = volume.split(':') as [string, string];
+    if (!target.startsWith('/etc/nginx/')) throw new Error(`nginx test: cannot lay out volume ${volume}`);
+    copyFileSync(resolve(directory, source), join(etc, target.slice('/etc/nginx/'.length)));
+  }
+  return etc;
 }
 
 /** nginx -t on one config file with `serviceNames` resolvable (no volumes or secrets). */
@@ -96,15 +104,9 @@ function runCaptured(command: string[], workspace: string): NginxResult {
  */
 export function nginxForwards(directory: string, paths: readonly string[], options: { swarm?: boolean; host: string; backendPort: number }): Map<string, string> {
   const compose = options.swarm ? readStackFile(directory) : readCompose(directory);
-  const nginx = compose.services['nginx']!;
   // Under /var/tmp: the namespace puts a private directory over /tmp, where nginx writes its pid and buffers.
   const workspace = mkdtempSync(join('/var/tmp', 'nginx-forwards-'));
-  const etc = join(workspace, 'etc-nginx');
-  cpSync('/etc/nginx', etc, { recursive: true });
-  for (const volume of (nginx.volumes ?? []).filter((volume): volume is string => typeof volume === 'string')) {
-    const [source, target] = volume.split(':') as [string, string];
-    copyFileSync(resolve(directory, source), join(etc, target.slice('/etc/nginx/'.length)));
-  }
+  const etc = layOutEtcNginx(directory, compose.services['nginx']!, workspace);
   if (options.swarm) {
     const config = readFileSync(join(etc, 'nginx.conf'), 'utf8');
     writeFileSync(join(etc, 'nginx.conf'), config.replace(/resolver 127\.0\.0\.11 /, 'resolver 127.0.0.1 ').replace(/http:\/\/backend:(\d+);/, 'http://127.0.0.1:$1;'));
@@ -127,6 +129,8 @@ export function nginxForwards(directory: string, paths: readonly string[], optio
     'mount --bind "$1/hosts" /etc/hosts',
     'mount --bind "$1/etc-nginx" /etc/nginx',
     '/usr/bin/python3 "$1/echo.py" "$2" & echo_pid=$!',
+    // Whatever fails below, neither the echo server nor nginx outlives the script.
+    'trap \'nginx -s stop -c /etc/nginx/nginx.conf 2>/dev/null; kill $echo_pid 2>/dev/null\' EXIT',
     'mkdir -p "$1/tmp" && mount --bind "$1/tmp" /tmp',
     'nginx -e stderr -c /etc/nginx/nginx.conf',
     'for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:$2/ 2>/dev/null && break; sleep 0.1; done',
@@ -135,7 +139,6 @@ export function nginxForwards(directory: string, paths: readonly string[], optio
     '  curl -s --path-as-is -H "Host: $3" -w " [%{http_code}]" "http://127.0.0.1:8080$path" | tr -d "\\n"',
     '  printf "\\n"',
     'done < "$1/paths" > "$1/forwards"',
-    'nginx -s stop -c /etc/nginx/nginx.conf; kill $echo_pid',
   ].join('\n');
   const result = runCaptured(['unshare', '--mount', '--net', 'sh', '-c', script, 'nginx-forwards', workspace, String(options.backendPort), options.host], workspace);
   if (!result.ok) throw new Error(`nginx forwards: ${result.output}`);
