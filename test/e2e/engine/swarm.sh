@@ -259,6 +259,11 @@ worker_clean() {
     for node in $(worker_node_ids); do manager node rm --force "$node" >/dev/null; done
   fi
   # The node is gone from the swarm: its swarm state goes too, so the next start joins afresh.
+  # A worker dockerd stopped in the middle of its network teardown can leave network namespaces
+  # bind-mounted under its exec-root, where rm fails with "Device or resource busy": unmount them.
+  local mount
+  awk -v dir="$WORKER_DIR/" 'index($2, dir) == 1 { print $2 }' /proc/mounts | sort -r |
+    while read -r mount; do umount -l "$mount" 2>/dev/null || true; done
   rm -rf "$WORKER_DATA/swarm" "$WORKER_DIR"
   remove_link
 }
