@@ -103,11 +103,12 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
     expect(Object.keys(services['backend']?.depends_on ?? {})).toEqual(stored.redis ? ['postgres', 'redis'] : ['postgres']);
   });
 
-  it('pins every image to a tag and keeps data in named volumes', () => {
+  it('pins every image to a tag and a digest (the built backend to its tag) and keeps data in named volumes', () => {
     const { services, volumes } = compose();
     for (const [name, service] of Object.entries(services)) {
-      expect(service.image, name).toMatch(/^[a-z0-9._/-]+:[A-Za-z0-9._-]+$/);
-      expect(service.image, name).not.toMatch(/:latest$/);
+      const digest = name === 'backend' ? '' : '@sha256:[0-9a-f]{64}';
+      expect(service.image, name).toMatch(new RegExp(`^[a-z0-9._/-]+:[A-Za-z0-9._-]+${digest}$`));
+      expect(service.image, name).not.toMatch(/:latest(?:@|$)/);
     }
     // Data in its named volume; the roles script read-only where the image runs it at first start.
     expect(services['postgres']?.volumes).toEqual(['postgres_data:/var/lib/postgresql/data', './postgres/app-role.sql:/docker-entrypoint-initdb.d/10-app-role.sql:ro']);

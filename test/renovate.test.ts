@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IMAGES } from '../generators/lib/stack/images.js';
+import { IMAGES, PINNED_IMAGES } from '../generators/lib/stack/images.js';
+import { parse } from 'yaml';
 import { EXAMPLE_ANSWERS_JSON, generate } from './support/generate.js';
 
 interface PackageRule {
@@ -39,6 +40,21 @@ describe('renovate.json', () => {
   });
 
   it('pins images to exact releases (PostgreSQL numbers its releases major.minor), none a moving tag', () => {
-    for (const [name, reference] of Object.entries(IMAGES)) expect(reference, name).toMatch(name === 'postgres' ? /^postgres:\d+\.\d+-[a-z]+$/ : /^[a-z]+:\d+\.\d+\.\d+(?:-[a-z]+)+$/);
+    for (const [name, image] of Object.entries(PINNED_IMAGES)) expect(image.tag, name).toMatch(name === 'postgres' ? /^\d+\.\d+-[a-z]+$/ : /^\d+\.\d+\.\d+(?:-[a-z]+)+$/);
+  });
+
+  it('runs every pulled image by digest: compose.yaml, stack.yaml and the Dockerfile\'s FROM', async () => {
+    const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON, swarm: true } });
+    const digested = /^[a-z]+:[\w][\w.-]*@sha256:[0-9a-f]{64}$/;
+    for (const file of ['compose.yaml', 'stack.yaml']) {
+      const services = (parse(readFileSync(join(directory, file), 'utf8')) as { services: Record<string, { image: string; build?: unknown }> }).services;
+      const pulled = Object.entries(services).filter(([name]) => name !== 'backend');
+      expect(pulled.map(([name]) => name), file).toEqual(['nginx', 'postgres', 'redis']);
+      for (const [name, service] of pulled) expect(service.image, `${file} ${name}`).toBe(IMAGES[name as keyof typeof IMAGES]);
+      for (const [name, service] of pulled) expect(service.image, `${file} ${name}`).toMatch(digested);
+    }
+    const from = readFileSync(join(directory, 'backend', 'Dockerfile'), 'utf8').split('\n').filter((line) => line.startsWith('FROM '));
+    expect(from).toEqual([`FROM ${IMAGES.python}`]);
+    expect(IMAGES.python).toMatch(digested);
   });
 });

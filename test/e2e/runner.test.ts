@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { durationMs, planStack } from './runner/compose.js';
-import { runArguments } from './runner/runner.js';
+import { localReference, runArguments } from './runner/runner.js';
+import { IMAGES, PINNED_IMAGES } from '../../generators/lib/stack/images.js';
 import { EXAMPLE_ANSWERS, generateStack, removeTemporaryDirectories, stackDirectory } from './support/stacks.js';
 
 describe('e2e runner: compose.yaml to podman', () => {
@@ -63,6 +64,16 @@ describe('e2e runner: compose.yaml to podman', () => {
     if (!nginx) throw new Error('no nginx');
     expect(runArguments(plan, nginx).join(' ')).toContain(`--publish 8080:8080`);
     expect(runArguments(plan, nginx).join(' ')).toContain(`--volume ${join(directory, 'nginx/nginx.conf')}:/etc/nginx/nginx.conf:ro`);
+  });
+
+  it('runs a digest-pinned image by its tag, the only name a podman stand-in has', () => {
+    const plan = planStack(directory);
+    const redis = plan.services.find((service) => service.name === 'redis')!;
+    expect(redis.image).toBe(IMAGES.redis);
+    expect(runArguments(plan, redis)).toContain(`${PINNED_IMAGES.redis.repository}:${PINNED_IMAGES.redis.tag}`);
+    expect(runArguments(plan, redis).join(' ')).not.toContain('@sha256:');
+    expect(localReference('shop-backend:local')).toBe('shop-backend:local');
+    expect(localReference('localhost:5000/nginx@sha256:' + 'a'.repeat(64))).toBe('localhost:5000/nginx@sha256:' + 'a'.repeat(64));
   });
 
   it('fails naming every key it does not support', () => {

@@ -89,10 +89,10 @@ export function nginxStatements(tokens: readonly string[]): { context: string; w
   return statements;
 }
 
-// Docker's reference grammar (distribution/reference): [domain/]component(/component)*[:tag].
+// Docker's reference grammar (distribution/reference): [domain/]component(/component)*[:tag][@digest].
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const DOMAIN = '(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?/)?';
-export const IMAGE_REFERENCE = new RegExp(`^${DOMAIN}${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?$`);
+export const IMAGE_REFERENCE = new RegExp(`^${DOMAIN}${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`);
 
 interface ComposeService {
   image?: string;
@@ -177,7 +177,9 @@ export function checkStack(files: Files, answers: Answers, expected: Expected): 
   for (const name of serviceNames) {
     const service = compose.services[name]!;
     check(service.deploy?.resources?.limits?.memory === expected.memory[name], () => `${name} memory ${show(service.deploy)} (expected ${expected.memory[name]})`);
-    check(typeof service.image === 'string' && IMAGE_REFERENCE.test(service.image) && service.image.length <= 255, () => `${name} image ${show(service.image)} is not a valid image reference`);
+    check(typeof service.image === 'string' && IMAGE_REFERENCE.test(service.image) && service.image.split('@')[0]!.length <= 255, () => `${name} image ${show(service.image)} is not a valid image reference`);
+    // A tag can be pushed again; a digest cannot. The backend is built here, from a pinned FROM.
+    check(name === 'backend' || /@sha256:[0-9a-f]{64}$/.test(String(service.image)), () => `${name} image ${show(service.image)} carries no digest`);
   }
   // The backend logs in as dbUser; PostgreSQL's POSTGRES_USER is the owner, and the roles script makes dbUser.
   const backendEnvironment = compose.services['backend']!.environment ?? {};

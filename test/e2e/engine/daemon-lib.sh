@@ -36,3 +36,34 @@ container_nofile() {
   [ "$nofile" -gt 65536 ] && nofile=65536
   echo "$nofile"
 }
+
+# write_digest_references DATA_ROOT REFERENCE=IMAGE_ID...: records "name@sha256:..." references
+# in a stopped dockerd's reference store, as a pull would have. The stand-ins are built here and
+# cannot have the registry's digests, `docker tag` refuses digests and `docker load` takes tags
+# only; yet the generated stacks run their images by digest. dockerd reads the file at start and
+# rewrites it whole on each change, so the caller stops it first and starts it again afterwards.
+write_digest_references() {
+  local store="$1/image/overlay2/repositories.json"
+  shift
+  node - "$store" "$@" <<'JS'
+const { readFileSync, renameSync, writeFileSync } = require('node:fs');
+const [store, ...pairs] = process.argv.slice(2);
+const json = JSON.parse(readFileSync(store, 'utf8'));
+for (const pair of pairs) {
+  const [reference, id] = pair.split('=');
+  const repository = reference.slice(0, reference.indexOf('@'));
+  (json.Repositories[repository] ??= {})[reference] = id;
+}
+writeFileSync(`${store}.tmp`, JSON.stringify(json));
+renameSync(`${store}.tmp`, store);
+JS
+}
+
+# digest_reference REFERENCE: "name@sha256:..." of "name:tag@sha256:..." (the form the store keeps).
+# A tag is the last ":" part of the last "/" part: a registry's port is not one.
+digest_reference() {
+  local named="${1%@*}" name
+  name="$named"
+  if [[ "${named##*/}" == *:* ]]; then name="${named%:*}"; fi
+  printf '%s@%s\n' "$name" "${1##*@}"
+}

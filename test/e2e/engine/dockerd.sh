@@ -6,6 +6,7 @@
 #   test/e2e/engine/dockerd.sh clean     # leaves any swarm; removes every container, network and volume in it (not images)
 #   test/e2e/engine/dockerd.sh stop      # leaves any swarm; stops it (and the containerd it started), waits for exit
 #   test/e2e/engine/dockerd.sh status    # exit 0 when it answers
+#   test/e2e/engine/dockerd.sh digests NAME:TAG@DIGEST...  # gives each image NAME:TAG that digest (restarts dockerd when one lacks it)
 #   . test/e2e/engine/docker-env.sh      # DOCKER_HOST and PATH for docker, docker-compose
 #
 # Paths: config, socket, pidfile and exec-root under $SSE_RUN_DIR/docker (default
@@ -122,10 +123,28 @@ clean() {
   docker volume prune --force >/dev/null
 }
 
+# The stand-in NAME:TAG answers to NAME:TAG@DIGEST (and NAME@DIGEST) from now on, as the pulled
+# image would. Warm runs, where every reference already names the current stand-in, restart nothing.
+digests() {
+  local reference tag id pairs=()
+  for reference in "$@"; do
+    [[ "$reference" == *:*@sha256:* ]] || { log "not NAME:TAG@sha256:DIGEST: $reference"; exit 2; }
+    tag="${reference%@*}"
+    id="$(docker image inspect --format '{{.Id}}' "$tag")" || { log "no image $tag"; exit 1; }
+    [ "$(docker image inspect --format '{{.Id}}' "$reference" 2>/dev/null || true)" = "$id" ] ||
+      pairs+=("$(digest_reference "$reference")=$id")
+  done
+  [ "${#pairs[@]}" -gt 0 ] || return 0
+  stop
+  write_digest_references "$SSE_CACHE_DIR/docker" "${pairs[@]}"
+  start
+}
+
 case "${1:-}" in
   start) start ;;
+  digests) shift; digests "$@" ;;
   clean) clean ;;
   stop) stop ;;
   status) answers ;;
-  *) echo "usage: $0 start|clean|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|clean|stop|status|digests NAME:TAG@DIGEST..." >&2; exit 2 ;;
 esac

@@ -203,6 +203,23 @@ copy_images() {
   manager save "${missing[@]}" | worker load --quiet >/dev/null
 }
 
+# The manager's digest references of these images (dockerd.sh digests), given to the worker too:
+# the stacks run their images by digest on every node. Restarts the worker's engine when it lacks one.
+copy_digest_references() {
+  local image id reference pairs=()
+  for image in "$@"; do
+    id="$(manager image inspect --format '{{.Id}}' "$image")"
+    while read -r reference; do
+      [ -n "$reference" ] || continue
+      [ "$(worker image inspect --format '{{.Id}}' "$reference" 2>/dev/null || true)" = "$id" ] || pairs+=("$reference=$id")
+    done < <(manager image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$image")
+  done
+  [ "${#pairs[@]}" -gt 0 ] || return 0
+  worker_stop
+  write_digest_references "$WORKER_DATA" "${pairs[@]}"
+  start_worker_engine
+}
+
 # The worker's node id as the manager knows it (the last one of that host name).
 worker_node_ids() {
   manager node ls --format '{{.ID}} {{.Hostname}}' 2>/dev/null | awk -v name="$WORKER_NAME" '$2 == name { print $1 }'
@@ -228,7 +245,10 @@ worker_start() {
   start_worker_engine
   local images=("$@") node
   [ "${#images[@]}" -gt 0 ] || mapfile -t images < <(default_images)
-  [ "${#images[@]}" -eq 0 ] || copy_images "${images[@]}"
+  if [ "${#images[@]}" -gt 0 ]; then
+    copy_images "${images[@]}"
+    copy_digest_references "${images[@]}"
+  fi
   node="$(worker info --format '{{.Swarm.NodeID}}')"
   # Restarted after worker-stop: still a member, it reconnects by itself.
   if [ "$(worker_state)" = active ] && [ -n "$node" ] && worker_node_ids | grep -qxF "$node"; then

@@ -9,8 +9,15 @@
  * start_period (a pass ends the start period, as in Docker; failures there do not count), then
  * every `interval`, until the stack is taken down. Polling faster during start-up only finds a
  * healthy container sooner; podman applies retries/start_period to the results.
+ *
+ * Images by digest: podman cannot give a local image a registry's digest (`podman tag` refuses
+ * one), so the local stand-ins answer to their tag only. The runner runs `name:tag` for
+ * `name:tag@sha256:...`, and builds with `--from` the tag of a digest-pinned first FROM; the
+ * Docker Engine tests run the digests themselves (engine/dockerd.sh digests).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Engine } from '../../../generators/lib/verify/engine.js';
 import { planStack, type ServicePlan, type StackPlan } from './compose.js';
 
@@ -117,9 +124,21 @@ export async function up(directory: string, options: UpOptions = {}): Promise<Up
   return result;
 }
 
+/** `name:tag` of `name:tag@sha256:...` (the stand-ins carry no registry digest in podman). */
+export function localReference(image: string): string {
+  return /^[^@]+:[^@/]+@sha256:[0-9a-f]{64}$/.test(image) ? image.slice(0, image.indexOf('@')) : image;
+}
+
+/** `--from TAG` when the Dockerfile's first FROM pins a digest (see localReference). */
+function baseImageOverride(buildContext: string): string[] {
+  const from = /^FROM\s+(\S+)/im.exec(readFileSync(join(buildContext, 'Dockerfile'), 'utf8'))?.[1];
+  return from && localReference(from) !== from ? ['--from', localReference(from)] : [];
+}
+
 async function build(engine: Engine, plan: StackPlan, service: ServicePlan): Promise<void> {
   if (!service.buildContext) return;
-  await engine.must(['build', '--network', 'none', '--layers=false', '--label', `com.docker.compose.project=${plan.project}`, '-t', service.image, service.buildContext], { timeoutMs: 600_000 });
+  const args = ['build', '--network', 'none', '--layers=false', ...baseImageOverride(service.buildContext)];
+  await engine.must([...args, '--label', `com.docker.compose.project=${plan.project}`, '-t', service.image, service.buildContext], { timeoutMs: 600_000 });
 }
 
 /** The `podman create` arguments of one service (exported for the runner's own tests). */
@@ -177,7 +196,7 @@ export function runArguments(plan: StackPlan, service: ServicePlan): string[] {
   }
   if (service.memory) args.push('--memory', service.memory);
   if (service.cpus) args.push('--cpus', service.cpus);
-  args.push(service.image, ...(service.command ?? []));
+  args.push(localReference(service.image), ...(service.command ?? []));
   return args;
 }
 
