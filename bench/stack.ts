@@ -210,7 +210,8 @@ export async function benchmarkStack(driver: StackDriver): Promise<EngineResult>
   const directory = join(mkdtempSync(join(tmpdir(), 'bench-stack-')), PROJECT);
   mkdirSync(directory);
   // The rate limit is raised: one load generator is one client address, and 429s are not throughput.
-  execFileSync('node', [join(ROOT, 'dist/cli/main.js'), '--answers', join(ROOT, 'examples/answers.json'), '--project-name', PROJECT, '--http-port', String(HTTP_PORT), '--rate-limit', '100000'], {
+  // /health/ is published (publicHealth) so the published-port hop can be loaded on it too.
+  execFileSync('node', [join(ROOT, 'dist/cli/main.js'), '--answers', join(ROOT, 'examples/answers.json'), '--project-name', PROJECT, '--http-port', String(HTTP_PORT), '--rate-limit', '100000', '--public-health'], {
     cwd: directory,
     env: { PATH: process.env['PATH'], CI: 'true' },
     stdio: 'ignore',

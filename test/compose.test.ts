@@ -170,7 +170,7 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
 
   it('records the answers in .yo-rc.json', () => {
     const stored = readStored(directory);
-    expect(Object.keys(stored).sort()).toEqual(['backendReplicas', 'bindAddress', 'cpus', 'dbName', 'dbUser', 'hstsPreload', 'httpPort', 'httpsPort', 'maxBodySize', 'memory', 'projectName', 'rateLimit', 'redis', 'restart', 'routes', 'serverName', 'swarm', 'tls', 'tlsCert', 'tlsKey']);
+    expect(Object.keys(stored).sort()).toEqual(['backendReplicas', 'bindAddress', 'cpus', 'dbName', 'dbUser', 'hstsPreload', 'httpPort', 'httpsPort', 'maxBodySize', 'memory', 'projectName', 'publicHealth', 'rateLimit', 'redis', 'restart', 'routes', 'serverName', 'swarm', 'tls', 'tlsCert', 'tlsKey']);
     expect(compose().name).toBe(stored['projectName']);
     expect(readFileSync(join(directory, '.yo-rc.json'), 'utf8')).not.toMatch(/password|secret_key/i);
   });

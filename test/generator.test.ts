@@ -32,7 +32,7 @@ describe('answer sources', () => {
     const withoutSecrets = (tree: Map<string, string>) => [...tree].filter(([path]) => !path.startsWith('secrets/') || path.endsWith('README.md'));
     expect(withoutSecrets(fromYaml)).toEqual(withoutSecrets(fromJson));
     // The example leaves out the answers it takes the defaults of; .yo-rc.json stores them too.
-    expect(JSON.parse(fromJson.get('.yo-rc.json')!)['generator-secure-stack']).toEqual({ ...JSON.parse(readFileSync(EXAMPLE_ANSWERS_JSON, 'utf8')), hstsPreload: false, maxBodySize: '10m' });
+    expect(JSON.parse(fromJson.get('.yo-rc.json')!)['generator-secure-stack']).toEqual({ ...JSON.parse(readFileSync(EXAMPLE_ANSWERS_JSON, 'utf8')), hstsPreload: false, maxBodySize: '10m', publicHealth: false });
   });
 
   it('lets flags override the answers file', async () => {

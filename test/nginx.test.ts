@@ -13,7 +13,7 @@ const SCENARIOS: Record<string, { options: Record<string, unknown>; directory?: 
   'redis off, one deep route': { options: { redis: false, routes: '/api/v1/internal-tools_x.y~z' } },
   '500 routes, 150 requests/s': { options: { routes: Array.from({ length: 500 }, (_, i) => `/r${i}`).join(','), 'server-name': 'a-b.c0.example', 'rate-limit': '150' } },
   'a 253-character server name': { options: { 'server-name': ['a', 'b', 'c', 'd'].map((c) => c.repeat(63)).join('.').slice(0, 253) } },
-  'tls self-signed': { options: { answers: EXAMPLE_ANSWERS_JSON, tls: 'self-signed' }, tls: true },
+  'tls self-signed, /health/ public': { options: { answers: EXAMPLE_ANSWERS_JSON, tls: 'self-signed', 'public-health': true }, tls: true },
   'tls provided, on 443': {
     options: { answers: EXAMPLE_ANSWERS_JSON, tls: 'provided', 'tls-cert': 'certs/shop.crt', 'tls-key': 'certs/shop.key', 'https-port': '443' },
     directory: withProvidedCertificate,
@@ -40,10 +40,12 @@ describe.runIf(haveNginx).each(Object.entries(SCENARIOS))('nginx.conf for %s', (
 
   it('has exactly one exact and one prefix location per route, and nothing else proxied', () => {
     const routes = (JSON.parse(readFileSync(join(directory, '.yo-rc.json'), 'utf8'))['generator-secure-stack'].routes as { path: string }[]).map((r) => r.path);
-    // First the loopback health listener; with TLS the plain-HTTP server redirects everything.
-    const expected = ['= /nginx-health', '/', ...(scenario.tls ? ['/'] : []), '= /nginx-health', '= /health/', ...routes.flatMap((path) => [`= ${path}`, `${path}/`]), '/'];
+    const publicHealth = JSON.parse(readFileSync(join(directory, '.yo-rc.json'), 'utf8'))['generator-secure-stack'].publicHealth === true ? ['= /health/'] : [];
+    // First the loopback listener (nginx's and the backend's health); with TLS the plain-HTTP
+    // server redirects everything; the backend's /health/ in public only with publicHealth.
+    const expected = ['= /nginx-health', '= /health/', '/', ...(scenario.tls ? ['/'] : []), '= /nginx-health', ...publicHealth, ...routes.flatMap((path) => [`= ${path}`, `${path}/`]), '/'];
     expect(locations(config)).toEqual(expected);
-    expect(config.match(/proxy_pass /g)?.length).toBe(1 + 2 * routes.length);
+    expect(config.match(/proxy_pass /g)?.length).toBe(1 + publicHealth.length + 2 * routes.length);
   });
 
   it('hides its version, sets security headers and drops unknown hosts', () => {

@@ -223,13 +223,14 @@ describe.each(Object.entries(SCENARIOS))('stack.yaml for %s', (_name, scenario) 
     const compose = read(directory, 'nginx/nginx.conf');
     const swarm = read(directory, 'nginx/nginx.swarm.conf');
     expect(swarm).toContain('    resolver 127.0.0.11 valid=5s ipv6=off;\n');
-    expect(swarm).toContain('        set $backend_upstream http://backend:8000;\n');
+    // In the public server and in the loopback listener (the backend's /health/).
+    expect(swarm.match(/^ {8}set \$backend_upstream http:\/\/backend:8000;$/gm)).toHaveLength(2);
     expect(swarm).not.toMatch(/upstream backend|http:\/\/backend;/);
     // Everything else is the same text: take the differences out of both and compare.
     const withoutStaticUpstream = compose.replace(/\n {4}upstream backend \{\n[^}]*\}\n/, '\n');
     const withoutResolver = swarm
       .replace(/\n(?: {4}#[^\n]*\n)* {4}resolver [^\n]*\n/, '\n')
-      .replace(/(?: {8}#[^\n]*\n)* {8}set \$backend_upstream [^\n]*\n/, '')
+      .replace(/(?: {8}#[^\n]*\n)* {8}set \$backend_upstream [^\n]*\n/g, '')
       .replaceAll('proxy_pass $backend_upstream;', 'proxy_pass http://backend;');
     expect(withoutResolver).toBe(withoutStaticUpstream);
   });

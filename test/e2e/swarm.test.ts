@@ -129,7 +129,8 @@ describe.runIf(enabled)('e2e: the Swarm target on Docker Engine 20.10, single no
   beforeAll(async () => {
     await useSwarm();
     directory = stackDirectory('swarm');
-    generateStack(directory, ['--answers', EXAMPLE_ANSWERS, '--swarm', '--backend-replicas', String(REPLICAS), '--project-name', STACK, '--http-port', String(HTTP_PORT)]);
+    // /health/ published (publicHealth): the load below asks it through every replica and the database.
+    generateStack(directory, ['--answers', EXAMPLE_ANSWERS, '--swarm', '--backend-replicas', String(REPLICAS), '--project-name', STACK, '--http-port', String(HTTP_PORT), '--public-health']);
     await (await DockerComposeDriver.create()).build(directory);
     // A new build for the rolling update: another image (its own label), another tag.
     docker(['build', '--quiet', '--label', 'secure-stack.e2e=v2', '--tag', NEW_IMAGE, `${directory}/backend`]);

@@ -109,7 +109,7 @@ export function nginxForwards(directory: string, paths: readonly string[], optio
   const etc = layOutEtcNginx(directory, compose.services['nginx']!, workspace);
   if (options.swarm) {
     const config = readFileSync(join(etc, 'nginx.conf'), 'utf8');
-    writeFileSync(join(etc, 'nginx.conf'), config.replace(/resolver 127\.0\.0\.11 /, 'resolver 127.0.0.1 ').replace(/http:\/\/backend:(\d+);/, 'http://127.0.0.1:$1;'));
+    writeFileSync(join(etc, 'nginx.conf'), config.replace(/resolver 127\.0\.0\.11 /, 'resolver 127.0.0.1 ').replace(/http:\/\/backend:(\d+);/g, 'http://127.0.0.1:$1;'));
   }
   writeFileSync(join(workspace, 'hosts'), '127.0.0.1 localhost backend\n');
   writeFileSync(join(workspace, 'echo.py'), [

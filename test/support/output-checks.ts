@@ -123,7 +123,7 @@ export interface PythonSources {
 }
 
 /** stack.yaml: valid YAML and Compose, a stack file (no name), holding the answered replicas and budgets. */
-function checkSwarmTarget(stackText: string, swarmNginx: string, serviceNames: readonly string[], expected: Expected): void {
+function checkSwarmTarget(stackText: string, swarmNginx: string, serviceNames: readonly string[], expected: Expected, publicHealth: boolean): void {
   const document = parseDocument(stackText, { uniqueKeys: true });
   check(document.errors.length === 0 && document.warnings.length === 0, () => `stack.yaml does not parse: ${document.errors[0]?.message ?? document.warnings[0]?.message}`);
   const stack = document.toJS() as { name?: string; version?: string; services: Record<string, ComposeService> };
@@ -140,7 +140,7 @@ function checkSwarmTarget(stackText: string, swarmNginx: string, serviceNames: r
   check(!stackText.replace('${BACKEND_IMAGE:-', '').includes('$'), () => 'stack.yaml has a "$" stack deploy would interpolate');
   const statements = nginxStatements(nginxTokens(swarmNginx));
   const proxied = statements.filter((s) => s.words[0] === 'proxy_pass');
-  check(proxied.length === 1 + 2 * expected.routes.length && proxied.every((s) => show(s.words) === show(['proxy_pass', '$backend_upstream'])), () => 'nginx.swarm.conf proxy_pass');
+  check(proxied.length === 1 + (publicHealth ? 1 : 0) + 2 * expected.routes.length && proxied.every((s) => show(s.words) === show(['proxy_pass', '$backend_upstream'])), () => 'nginx.swarm.conf proxy_pass');
   check(!statements.some((s) => s.words[0] === 'upstream'), () => 'nginx.swarm.conf has a static upstream');
 }
 
@@ -204,9 +204,11 @@ export function checkStack(files: Files, answers: Answers, expected: Expected): 
   const routes = expected.routes.map((route) => route.path);
   const fixed = locations.filter((location) => !routes.some((path) => location === `= ${path}` || location === `${path}/`));
   check(show(locations.filter((l) => !fixed.includes(l))) === show(routes.flatMap((path) => [`= ${path}`, `${path}/`])), () => `route locations ${show(locations)}`);
-  // The loopback health listener's two, then the refused health path in the public server.
-  check(show(fixed) === show(['= /nginx-health', '/', '= /nginx-health', '= /health/', '/']), () => `fixed locations ${show(fixed)}`);
-  check(statements.filter((s) => s.words[0] === 'proxy_pass').length === 1 + 2 * routes.length, () => 'proxy_pass count');
+  // The loopback listener's (nginx's and the backend's health), then in the public server the
+  // refused nginx health path and, with publicHealth only, the backend's.
+  const publicHealth = answers.publicHealth ? ['= /health/'] : [];
+  check(show(fixed) === show(['= /nginx-health', '= /health/', '/', '= /nginx-health', ...publicHealth, '/']), () => `fixed locations ${show(fixed)}`);
+  check(statements.filter((s) => s.words[0] === 'proxy_pass').length === 1 + publicHealth.length + 2 * routes.length, () => 'proxy_pass count');
   check(statements.filter((s) => s.words[0] === 'server' && s.context === 'http').length === 3, () => 'server block count');
   const serverNames = statements.filter((s) => s.words[0] === 'server_name').map((s) => s.words.slice(1));
   check(show(serverNames) === show([['_'], [expected.serverName]]), () => `server_name ${show(serverNames)}`);
@@ -214,7 +216,7 @@ export function checkStack(files: Files, answers: Answers, expected: Expected): 
   // 4. The Swarm target, exactly when asked for.
   const stackText = files.get('stack.yaml');
   check((stackText !== undefined) === expected.swarm && files.has('nginx/nginx.swarm.conf') === expected.swarm, () => `swarm ${expected.swarm} but stack files ${show([...files.keys()].filter((p) => /stack|swarm/.test(p)))}`);
-  if (stackText !== undefined) checkSwarmTarget(stackText, files.get('nginx/nginx.swarm.conf')!, serviceNames, expected);
+  if (stackText !== undefined) checkSwarmTarget(stackText, files.get('nginx/nginx.swarm.conf')!, serviceNames, expected, answers.publicHealth);
 
   // 5. Python, compiled later in one batch.
   const python: Record<string, string> = { 'healthcheck-probe.py': probe };

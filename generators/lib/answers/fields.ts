@@ -442,6 +442,14 @@ export const FIELDS = {
   'cpus.postgres': cpuField('postgres'),
   'cpus.redis': cpuField('redis'),
   maxBodySize: maxBodySizeField,
+  publicHealth: plainAnswer<boolean>({
+    key: 'publicHealth',
+    flag: 'public-health',
+    description: "Serve the backend's /health/ on the published ports too, for a load balancer or monitor outside the host; without it only the containers and verify reach it",
+    parse: parseBoolean,
+    fixedDefault: false,
+    askedWhen: () => false,
+  }),
   routes: {
     key: 'routes',
     flag: 'routes',

@@ -29,6 +29,8 @@ export interface Answers {
   cpus: Record<BudgetedService, number | null>;
   /** Largest request body nginx accepts; it must fit nginx's /tmp, where nginx buffers it. */
   maxBodySize: MemorySize;
+  /** The backend's /health/ on the published ports too; otherwise on nginx's loopback listener only. */
+  publicHealth: boolean;
   routes: Route[];
   /** Also write the Docker Swarm target (stack.yaml, nginx/nginx.swarm.conf). */
   swarm: boolean;

@@ -162,6 +162,12 @@ export interface StackModel {
   nginxHealthPath: string;
   nginxHealthPort: number;
   backendHealthPath: string;
+  /**
+   * The backend's /health/ through the published ports too (the publicHealth answer). It is always
+   * on nginx's loopback listener, for verify and operators; in public it tells anyone which data
+   * store is down and costs a database round trip per call.
+   */
+  publicBackendHealth: boolean;
   /** Port nginx listens on inside its container: unprivileged, so it needs no NET_BIND_SERVICE. */
   nginxHttpPort: number;
   nginx: NginxSettings;
@@ -272,6 +278,7 @@ export function buildStackModel(answers: Answers): StackModel {
     nginxHealthPath: NGINX_HEALTH_PATH,
     nginxHealthPort: NGINX_HEALTH_PORT,
     backendHealthPath: BACKEND_HEALTH_PATH,
+    publicBackendHealth: answers.publicHealth,
     nginxHttpPort: NGINX_HTTP_PORT,
     nginx,
     upstream: {

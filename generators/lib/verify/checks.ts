@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { runProcess, type ContainerInfo, type Engine } from './engine.js';
 import { httpGet, httpGetPaced, type Endpoint, type HttpAnswer } from './http.js';
-import { BACKEND_HEALTH_PATH, NGINX_HEALTH_PATH, NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from '../stack/model.js';
+import { BACKEND_HEALTH_PATH, NGINX_HEALTH_PATH, NGINX_HEALTH_PORT, NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from '../stack/model.js';
 import { auditRows } from '../audit/audit-check.js';
 import { REDIS_BACKEND_USER, REDIS_HEALTHCHECK_USER } from '../redis-acl.js';
 import { clientUrl, followRedirects, hostHeader, redirectProblem } from './redirects.js';
@@ -168,6 +168,25 @@ function describe(answer: HttpAnswer): string {
   return `${answer.status} ${answer.body.replace(/\s+/g, ' ').slice(0, 100)}`;
 }
 
+/** curl in nginx's container prints the body, then the status on a line of its own. */
+const STATUS_LINE = '\nsecure-stack-verify-status:%{http_code}';
+
+/**
+ * The backend's /health/ as nginx's loopback listener serves it, from inside the nginx container:
+ * no published port reaches it (unless publicHealth is answered). Exercises nginx's proxying too.
+ */
+async function backendHealth(options: VerifyOptions): Promise<HttpAnswer> {
+  const containers = await byService(options);
+  const nginx = containers.get('nginx');
+  if (!nginx?.running) return { headers: {}, headerValues: {}, body: '', error: 'nginx is not running' };
+  const url = `http://127.0.0.1:${NGINX_HEALTH_PORT}${BACKEND_HEALTH_PATH}`;
+  const result = await options.engine.exec(nginx.id, ['curl', '--silent', '--max-time', '10', '--write-out', STATUS_LINE, url]);
+  const at = result.stdout.lastIndexOf(STATUS_LINE.slice(0, STATUS_LINE.indexOf('%')));
+  const status = at < 0 ? 0 : Number(result.stdout.slice(at).split(':')[1]);
+  if (result.code !== 0 || !status) return { headers: {}, headerValues: {}, body: '', error: `curl in nginx exit ${result.code} ${result.stderr.trim().slice(0, 120)}` };
+  return { status, headers: {}, headerValues: {}, body: result.stdout.slice(0, at) };
+}
+
 function json(answer: HttpAnswer): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(answer.body);
@@ -204,23 +223,31 @@ async function checkRouting(options: VerifyOptions, add: Add): Promise<void> {
     const problem = redirectProblem(from, location, httpsOrigin) ?? (new URL(location!, from).pathname === from.pathname ? undefined : `the path became ${location}`);
     add(`plain HTTP redirects to HTTPS on the published port (${httpsOrigin})`, (plain.status === 301 || plain.status === 308) && problem === undefined, `${describe(plain)} Location: ${location ?? '(none)'}${problem ? `: ${problem}` : ''}`);
   }
-  // nginx answers a proxied prefix without its slash with a redirect: it must keep the client's host and port.
-  const slashless = clientUrl(expected.serverName, endpoint, BACKEND_HEALTH_PATH.replace(/\/$/, ''));
-  const followed = await followRedirects(endpoint, slashless);
-  add(
-    `${slashless.pathname} redirects on the published host and port (${slashless.origin}) and ends in 200`,
-    followed.hops.length > 0 && followed.problem === undefined && followed.answer.status === 200,
-    `${[...followed.hops, describe(followed.answer)].join(' -> ')}${followed.problem ? `: ${followed.problem}` : ''}`,
-  );
-  const health = await httpGetPaced(endpoint, BACKEND_HEALTH_PATH, host);
+  const health = await backendHealth(options);
   const body = json(health);
   const stores = ['database', ...('redis' in expected.services ? ['redis'] : [])];
-  add('/health/ answers 200', health.status === 200, describe(health));
+  const legacy = health.status === 404 ? ' (a stack from before 0.3.0 serves it on the published port only: re-run the generator)' : '';
+  add(`/health/ answers 200 through nginx's loopback listener (127.0.0.1:${NGINX_HEALTH_PORT})`, health.status === 200, describe(health) + legacy);
   for (const store of stores) add(`/health/ reports ${store} ok`, body?.[store] === 'ok', describe(health));
+  const published = await httpGetPaced(endpoint, BACKEND_HEALTH_PATH, host);
+  if (expected.publicHealth) {
+    add('/health/ answers 200 on the published port (publicHealth)', published.status === 200, describe(published));
+    // nginx answers a proxied prefix without its slash with a redirect: it must keep the client's host and port.
+    const slashless = clientUrl(expected.serverName, endpoint, BACKEND_HEALTH_PATH.replace(/\/$/, ''));
+    const followed = await followRedirects(endpoint, slashless);
+    add(
+      `${slashless.pathname} redirects on the published host and port (${slashless.origin}) and ends in 200`,
+      followed.hops.length > 0 && followed.problem === undefined && followed.answer.status === 200,
+      `${[...followed.hops, describe(followed.answer)].join(' -> ')}${followed.problem ? `: ${followed.problem}` : ''}`,
+    );
+  } else {
+    // Which data store is down, and a database round trip per call, are for the operator alone.
+    add('/health/ is not served on the published port (404 from nginx)', published.status === 404 && json(published) === undefined, describe(published));
+  }
 
   // On a proxied answer and on nginx's own 404, each exactly once: a header sent twice (by the
   // backend and by nginx) is a misconfiguration that browsers resolve inconsistently.
-  const samples = [health, await httpGetPaced(endpoint, expected.routes[0] ?? '/', host), await httpGetPaced(endpoint, OUTSIDE_PATH, host)];
+  const samples = [await httpGetPaced(endpoint, expected.routes[0] ?? '/', host), await httpGetPaced(endpoint, OUTSIDE_PATH, host)];
   const missing = new Set<string>();
   const duplicated = new Set<string>();
   for (const answer of samples) {
@@ -419,7 +446,7 @@ function psqlAsBackend(engine: Engine, expected: ExpectedStack, container: strin
 async function checkAuthentication(options: VerifyOptions, add: Add): Promise<void> {
   const { engine, expected } = options;
   const containers = await byService(options);
-  const health = json(await httpGetPaced(mainEndpoint(expected), BACKEND_HEALTH_PATH, clientHost(expected)));
+  const health = json(await backendHealth(options));
   add('backend logs into Postgres with the generated secret (/health/ database ok)', health?.['database'] === 'ok', JSON.stringify(health ?? null));
 
   const postgres = running(containers, 'postgres');
@@ -607,7 +634,7 @@ async function checkPersistence(options: VerifyOptions, add: Add): Promise<void>
   // The backend reconnects to the recreated stores.
   let health: HttpAnswer | undefined;
   for (let attempt = 0; attempt < 30; attempt += 1) {
-    health = await httpGetPaced(mainEndpoint(expected), BACKEND_HEALTH_PATH, clientHost(expected));
+    health = await backendHealth(options);
     if (health.status === 200) break;
     await sleep(1000);
   }

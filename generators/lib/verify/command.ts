@@ -17,7 +17,7 @@ Compose labels of the project named in compose.yaml; with --engine swarm, on a m
 node, the stack deployed from stack.yaml under that name):
   1 health       every service healthy by its own healthcheck; depends_on order held
                  (swarm: every service runs its desired replicas, backend as answered)
-  2 routing      nginx on the published port (loopback): /health/, routes, 404s, 444, headers
+  2 routing      /health/ through nginx; on the published port (loopback): routes, 404s, 444, headers
   3 isolation    nginx cannot resolve or reach the data stores; they cannot reach nginx or its ports
   4 auth         Postgres and Redis accept the generated secrets and refuse wrong or none
   5 secrets      each service sees only its secrets; none in argv, environment or compose.yaml

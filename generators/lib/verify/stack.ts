@@ -42,6 +42,8 @@ export interface ExpectedStack {
   backendReplicas: number;
   /** Largest request body nginx must accept, in bytes (the maxBodySize answer; 10m before it existed). */
   maxBodyBytes: number;
+  /** The backend's /health/ on the published ports too (the publicHealth answer; loopback only without it). */
+  publicHealth: boolean;
 }
 
 const GENERATOR_KEY = 'generator-secure-stack';
@@ -118,6 +120,7 @@ export function readExpectedStack(directory: string): ExpectedStack {
     composeText,
     stackText: existsSync(join(directory, 'stack.yaml')) ? readFileSync(join(directory, 'stack.yaml'), 'utf8') : undefined,
     backendReplicas: backendReplicasOf(directory, answers),
+    publicHealth: answers['publicHealth'] === true,
     maxBodyBytes: parseMemorySize(typeof answers['maxBodySize'] === 'string' ? answers['maxBodySize'] : '10m')?.bytes ?? 10 * 1024 ** 2,
   };
 }

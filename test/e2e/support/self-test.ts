@@ -106,18 +106,19 @@ export function breakages(typoRoute: string): Breakage[] {
       deadlineMs: 60_000,
     },
     {
-      // nginx's default: Location names the port it listens on in its container, not the published one.
-      name: 'absolute redirects in nginx.conf',
+      name: '/health/ published in nginx.conf',
       apply: (directory) => {
         const path = join(directory, 'nginx/nginx.conf');
         const text = readFileSync(path, 'utf8');
-        const broken = text.replace('absolute_redirect off;', 'absolute_redirect on;');
-        if (broken === text) throw new Error('absolute_redirect off; not found in nginx.conf');
-        writeFileSync(path, broken);
+        const marker = "        # The backend's /health/ is not served here";
+        const at = text.indexOf(marker);
+        if (at < 0) throw new Error('the comment where /health/ is left out not found in nginx.conf');
+        const upstream = /proxy_pass (\S+);/.exec(text.slice(at))?.[1] ?? 'http://backend';
+        writeFileSync(path, `${text.slice(0, at)}        location = /health/ {\n            proxy_pass ${upstream};\n        }\n${text.slice(at)}`);
         return ['nginx'];
       },
       groups: ['routing'],
-      mustFail: [{ group: 'routing', name: '/health redirects on the published host and port' }],
+      mustFail: [{ group: 'routing', name: '/health/ is not served on the published port' }],
       deadlineMs: 60_000,
     },
   ];
