@@ -1,6 +1,6 @@
 /** Re-running inside a generated repository: user edits and secrets survive, drift is detected. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_VERSION } from '../generators/lib/package-info.js';
@@ -129,6 +129,20 @@ describe('re-running the generator', () => {
     await generate({ directory });
     return directory;
   };
+
+  it('leaves a TLS key that older versions wrote 0444 as it is, and says when to make it 0400', async () => {
+    const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON, tls: 'self-signed' } });
+    const key = join(directory, 'secrets/tls_key.pem');
+    const pem = readFileSync(key, 'utf8');
+    chmodSync(key, 0o444);
+    const { output } = await generateWithOutput(directory);
+    expect(readFileSync(key, 'utf8')).toBe(pem);
+    // A restart of nginx under the old compose.yaml (no DAC_OVERRIDE) must still find it readable.
+    expect(statSync(key).mode & 0o777).toBe(0o444);
+    expect(output).toContain("Warning: secrets/tls_key.pem can be read by every user in nginx's container, its workers too. After docker compose up -d (nginx's master can then read a key only its owner may), run: chmod 0400 secrets/tls_key.pem");
+    chmodSync(key, 0o400);
+    expect((await generateWithOutput(directory)).output).not.toContain('tls_key.pem can be read');
+  });
 
   it('keeps a Redis ACL the user edited, and says the users it must define', async () => {
     const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });

@@ -5,7 +5,7 @@
  * new password would lock the stack out of its own database.
  */
 import { randomInt } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, UserError } from './errors.js';
 import { legacyRedisAcl, redisAcl } from './redis-acl.js';
@@ -28,6 +28,10 @@ export function randomString(length: number, alphabet: string): string {
 
 /** Mode of secret files: readable by the (non-root) user inside each container; the directory is 0700. */
 const SECRET_FILE_MODE = 0o444;
+/** The TLS key: nginx's master alone reads it, as root (model.ts, TLS_KEY_READER); its workers cannot. */
+export const TLS_KEY_MODE = 0o400;
+
+const fileMode = (name: SecretName) => (name === 'tls_key' ? TLS_KEY_MODE : SECRET_FILE_MODE);
 
 const SECRET_DIRECTORY_MODE = 0o700;
 
@@ -38,6 +42,11 @@ export interface SecretWriteReport {
   upgraded: SecretName[];
   /** Derived files that are neither what we derive nor what an older version wrote: kept as they are. */
   edited: SecretName[];
+  /**
+   * Kept files others may read that should not be (a TLS key older versions wrote 0444). Not
+   * changed here: a restarted nginx of the old compose.yaml could no longer read a 0400 key.
+   */
+  tooOpen: SecretName[];
 }
 
 /**
@@ -53,7 +62,7 @@ export function ensureSecrets(destination: string, needed: readonly SecretName[]
   }
   mkdirSync(directory, { recursive: true, mode: SECRET_DIRECTORY_MODE });
   chmodSync(directory, SECRET_DIRECTORY_MODE);
-  const report: SecretWriteReport = { created: [], kept: [], upgraded: [], edited: [] };
+  const report: SecretWriteReport = { created: [], kept: [], upgraded: [], edited: [], tooOpen: [] };
   // Sources before what is derived from them: the ACL from the Redis password, the certificate from the key.
   const order = [...needed].sort((a, b) => Number(DERIVED.has(a)) - Number(DERIVED.has(b)));
   for (const name of order) {
@@ -61,11 +70,13 @@ export function ensureSecrets(destination: string, needed: readonly SecretName[]
     if (existsSync(path)) {
       const outcome = name === 'redis_acl' ? upgradeRedisAcl(path, directory) : 'kept';
       report[outcome].push(name);
+      const ownerOnly = (fileMode(name) & 0o077) === 0;
+      if (ownerOnly && (statSync(path).mode & 0o077) !== 0) report.tooOpen.push(name);
       continue;
     }
     const temporary = join(directory, `.${SECRET_FILES[name]}.${process.pid}.tmp`);
     try {
-      writeFileSync(temporary, secretValue(name, directory, context), { mode: SECRET_FILE_MODE });
+      writeFileSync(temporary, secretValue(name, directory, context), { mode: fileMode(name) });
       linkSync(temporary, path);
       report.created.push(name);
     } catch (error) {

@@ -5,13 +5,14 @@
  * cores: every backend image is built before any stack boots, then at most E2E_STACKS_AT_ONCE
  * stacks (default 3) run at a time, each taken down when its test ends.
  */
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planStack } from './runner/compose.js';
 import { BACKEND_HEALTH_PATH, BACKEND_PORT, NGINX_HEALTH_PORT } from '../../generators/lib/stack/model.js';
 import { readExpectedStack } from '../../generators/lib/verify/stack.js';
+import { IMAGES } from '../../generators/lib/stack/images.js';
 import { DockerComposeDriver, dockerEnv } from './support/docker.js';
 import { selfTestProblems } from './support/self-test.js';
 import { writeProvidedCertificate } from './support/certificates.js';
@@ -28,6 +29,17 @@ interface Stack {
   directory: string;
   /** Files the user has before the first run (a provided certificate). */
   prepare?: (directory: string) => void;
+  /** What the user's own account would have made of the files (this suite runs as root). */
+  generated?: (directory: string) => void;
+}
+
+/** The uid of the user a developer's machine gives its first account. */
+const USER_UID = 1000;
+
+/** The TLS key as generating or bringing it as that user leaves it: theirs, readable by them alone. */
+function ownKeyAsUser(path: string): void {
+  chownSync(path, USER_UID, USER_UID);
+  chmodSync(path, 0o400);
 }
 
 const routes60 = Array.from({ length: 60 }, (_, index) => `/r${index + 1}`).join(',');
@@ -42,11 +54,12 @@ const stacks: Stack[] = [
   // First booted as 0.2.0 configured PostgreSQL, then upgraded and migrated (postgres/app-role.sql).
   { id: 'db-migration', args: ['--answers', EXAMPLE_ANSWERS] },
   // /health/ on the published port too (publicHealth): verify follows its redirect over HTTPS.
-  { id: 'tls', args: ['--answers', EXAMPLE_ANSWERS, '--tls', 'self-signed', '--https-port', '18181', '--public-health'] },
+  { id: 'tls', args: ['--answers', EXAMPLE_ANSWERS, '--tls', 'self-signed', '--https-port', '18181', '--public-health'], generated: (directory: string) => ownKeyAsUser(join(directory, 'secrets/tls_key.pem')) },
   {
     id: 'tls-provided',
     args: ['--answers', EXAMPLE_ANSWERS, '--tls', 'provided', '--tls-cert', 'certs/shop.crt', '--tls-key', 'certs/shop.key', '--https-port', '18182'],
     prepare: (directory: string) => void writeProvidedCertificate(directory, 'shop.localhost'),
+    generated: (directory: string) => ownKeyAsUser(join(directory, 'certs/shop.key')),
   },
 // Published from 18080 up, one port per stack.
 ].map((stack, index) => ({ ...stack, args: [...stack.args, '--project-name', `e2e-${stack.id}`, '--http-port', String(18080 + index)], directory: '' }));
@@ -351,6 +364,7 @@ describe.runIf(enabled)('e2e: generated stacks on Docker Engine, booted by docke
       stack.directory = stackDirectory(stack.id);
       stack.prepare?.(stack.directory);
       generateStack(stack.directory, stack.args);
+      stack.generated?.(stack.directory);
       await timed(stack, 'build', () => driver.build(stack.directory));
     }
   }, 900_000);
@@ -417,7 +431,20 @@ describe.runIf(enabled)('e2e: generated stacks on Docker Engine, booted by docke
   for (const id of ['tls', 'tls-provided']) {
     it.concurrent(`${id}: boots healthy and \`verify --persistence --audit\` passes, testssl.sh included`, () =>
       withStack(id, async (stack) => {
+        // verify's check 5 includes: nginx's master reads the key, its worker user cannot.
         await timed(stack, 'verify --persistence --audit', () => verifyCommandPasses(stack.directory, true));
+        // The control: it is DAC_OVERRIDE that lets the master (root) read the user's 0400 key.
+        const key = readExpectedStack(stack.directory).secretFiles['tls_key']!;
+        expect(statSync(key).uid).toBe(USER_UID);
+        expect(statSync(key).mode & 0o777).toBe(0o400);
+        const readKey = (capabilities: string[]) =>
+          driver.engine().run(['run', '--rm', '--network', 'none', '--cap-drop', 'ALL', ...capabilities.flatMap((capability) => ['--cap-add', capability]), '--volume', `${key}:/run/secrets/tls_key:ro`, '--entrypoint', 'cat', IMAGES.nginx, '/run/secrets/tls_key']);
+        const without = await readKey(['CHOWN', 'SETGID', 'SETUID']);
+        expect(without.code, without.stdout).not.toBe(0);
+        expect(without.stderr).toMatch(/Permission denied/);
+        const granted = await readKey(['CHOWN', 'SETGID', 'SETUID', 'DAC_OVERRIDE']);
+        expect(granted.code, granted.stderr).toBe(0);
+        expect(granted.stdout).toBe(readFileSync(key, 'utf8'));
       }), 900_000);
   }
 

@@ -53,6 +53,9 @@ export function writeStack(root: string, answers: Answers, files: readonly Templ
     const onSwarm = answers.swarm ? `; on a swarm, where a secret cannot change in place, remove the stack (docker stack rm ${answers.projectName}; its volumes stay) before docker stack deploy` : '';
     log.info(`Upgraded ${SECRETS_DIRECTORY}/${SECRET_FILES.redis_acl} to the stack's Redis users (the backend keeps its password): docker compose up -d redis backend${onSwarm}`);
   }
+  if (secrets.tooOpen.includes('tls_key')) {
+    log.info(`Warning: ${SECRETS_DIRECTORY}/${SECRET_FILES.tls_key} can be read by every user in nginx's container, its workers too. After docker compose up -d (nginx's master can then read a key only its owner may), run: chmod 0400 ${SECRETS_DIRECTORY}/${SECRET_FILES.tls_key}`);
+  }
   if (secrets.edited.includes('redis_acl')) log.info(`Warning: ${SECRETS_DIRECTORY}/${SECRET_FILES.redis_acl} was edited, so it is left as it is: it must define the users "${REDIS_BACKEND_USER}" and "${REDIS_HEALTHCHECK_USER}" (README.md, "Redis users"), or delete it to have it derived again`);
   if (plan.conflicted.length > 0) {
     throw new UserError(

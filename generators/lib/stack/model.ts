@@ -31,12 +31,19 @@ export interface Healthcheck {
   startPeriod: string;
 }
 
+export interface AddedCapability {
+  capability: string;
+  reason: string;
+  /** Needed only where a secret is the host's file as it is (Compose), not on Swarm (root's own copy). */
+  forFileSecrets?: true;
+}
+
 /** Container hardening of one service (CIS Docker Benchmark v1.6 section 5, OWASP Docker cheat sheet). */
 export interface Hardening {
   /** Runs as this uid:gid from the start; unset where the image must start as root and drop. */
   user?: string;
   /** Everything is dropped (cap_drop: ALL); these few are added back, each with its reason. */
-  capAdd: { capability: string; reason: string }[];
+  capAdd: AddedCapability[];
   /** The root filesystem is read-only; these paths are writable tmpfs mounts, each sized. */
   tmpfs: TmpfsMount[];
   pidsLimit: number;
@@ -348,6 +355,17 @@ export function backendImageName(projectName: string): string {
   return `${projectName}-backend:local`;
 }
 
+/**
+ * The TLS key is 0400, its owner whoever generated the stack (or brought the key): on Compose the
+ * container sees the host file as it is, and nginx's master (root) then needs DAC_OVERRIDE to read
+ * it. Its workers switch to "nginx" and lose every capability, so they cannot read the file: a
+ * file-read bug in request handling (a traversal through an alias, say) cannot fetch the key.
+ * Not DAC_READ_SEARCH, which would read it as well but also opens files by handle
+ * (open_by_handle_at: the "Shocker" escape through a bind mount). Bind mounts are read-only and the
+ * root filesystem too, so overriding write permissions gains nothing.
+ */
+const TLS_KEY_READER: AddedCapability = { capability: 'DAC_OVERRIDE', reason: 'let the master (root) read the TLS key, 0400 and the host user\'s', forFileSecrets: true };
+
 function nginxService(answers: Answers): ServiceModel {
   const publishedPorts: PublishedPort[] = [
     { hostPort: answers.httpPort, containerPort: NGINX_HTTP_PORT },
@@ -378,6 +396,7 @@ function nginxService(answers: Answers): ServiceModel {
         { capability: 'CHOWN', reason: 'give the worker user its temporary directories' },
         { capability: 'SETGID', reason: 'switch the workers to the nginx group' },
         { capability: 'SETUID', reason: 'switch the workers to the nginx user' },
+        ...(answers.tls === 'off' ? [] : [TLS_KEY_READER]),
       ],
       tmpfs: [tmpfsMount('/tmp', answers.memory.nginx.bytes)],
       pidsLimit: 64,

@@ -14,7 +14,7 @@
  */
 import type { RestartPolicy } from '../answers/fields.js';
 import { formatMebibytes, parseMemorySize } from '../answers/memory-size.js';
-import type { Healthcheck, NetworkModel, NginxUpstream, SecretModel, ServiceModel, ServiceName, StackModel, VolumeModel } from './model.js';
+import type { AddedCapability, Healthcheck, NetworkModel, NginxUpstream, SecretModel, ServiceModel, ServiceName, StackModel, VolumeModel } from './model.js';
 import { NGINX_CONFIG, POSTGRES_ROLES_SCRIPT, POSTGRES_ROLES_SCRIPT_MOUNT, SWARM_NGINX_CONFIG } from './repository-paths.js';
 import type { TmpfsMount } from './tuning.js';
 
@@ -81,7 +81,7 @@ export interface SwarmService {
   command?: string[];
   user?: string;
   /** cap_drop is always ALL; these are added back, each with its reason. */
-  capAdd: { capability: string; reason: string }[];
+  capAdd: AddedCapability[];
   ports: HostPort[];
   networks: ServiceModel['networks'];
   secrets: ServiceModel['secrets'];
@@ -238,7 +238,8 @@ function swarmService(model: StackModel, service: ServiceModel, replicas: number
     image: service.build === undefined ? service.image : `\${${BACKEND_IMAGE_VARIABLE}:-${service.image}}`,
     command: service.command,
     user: service.hardening.user,
-    capAdd: service.hardening.capAdd,
+    // A Swarm secret is a copy owned by root (mode set below): root reads it without overriding.
+    capAdd: service.hardening.capAdd.filter((added) => !added.forFileSecrets),
     ports: service.publishedPorts.map((port) => ({ target: port.containerPort, published: port.hostPort, protocol: 'tcp', mode: 'host' })),
     networks: service.networks,
     secrets: service.secrets,

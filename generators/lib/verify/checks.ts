@@ -582,13 +582,15 @@ async function checkSecrets(options: VerifyOptions, add: Add): Promise<void> {
     return out;
   }));
   for (const row of rows.flat()) add(...row);
-  // On a swarm the TLS key is mounted 0400, root's: for nginx's master alone. Its workers, which
-  // handle every request, run as "nginx" and must not be able to read it. (Compose mounts the
-  // host file as it is: see README, "Secrets".)
+  // The TLS key is for nginx's master alone (root: 0400, the host user's file on Compose, root's
+  // own copy on a swarm). Its workers, which handle every request, run as "nginx" and must not be
+  // able to read it; that nginx's master can is shown above ("reads the secrets it needs").
   const nginx = containers.get('nginx');
-  if (options.engine.isSwarm && expected.services['nginx']?.secrets.includes('tls_key') && nginx?.running) {
+  if (expected.services['nginx']?.secrets.includes('tls_key') && nginx?.running) {
     const worker = await engine.exec(nginx.id, ['sh', '-c', 'cat /run/secrets/tls_key > /dev/null'], { user: 'nginx' });
-    add("nginx's worker user cannot read the TLS key", worker.code !== 0 && /denied/i.test(worker.stderr), worker.code === 0 ? 'it can' : worker.stderr.trim().slice(0, 160));
+    const hostKey = expected.secretFiles['tls_key'];
+    const fix = engine.isSwarm ? '' : ` (chmod 0400 ${hostKey ?? 'the key file'}, after docker compose up -d)`;
+    add("nginx's worker user cannot read the TLS key", worker.code !== 0 && /denied/i.test(worker.stderr), worker.code === 0 ? `it can${fix}` : worker.stderr.trim().slice(0, 160));
   }
   const stackFiles = { 'compose.yaml': expected.composeText, ...(expected.stackText === undefined ? {} : { 'stack.yaml': expected.stackText }) };
   for (const [file, text] of Object.entries(stackFiles)) {
