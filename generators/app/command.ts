@@ -5,24 +5,19 @@
 import { FIELD_LIST } from '../lib/answers/fields.js';
 import { ExitCode } from '../lib/errors.js';
 
-export interface RunFlag {
-  name: string;
-  type: 'string' | 'boolean';
-  description: string;
-}
-
-export const RUN_FLAGS: readonly RunFlag[] = [
-  { name: 'answers', type: 'string', description: 'Answers file (JSON or YAML); implies a non-interactive run' },
-  { name: 'interactive', type: 'boolean', description: 'Ask for missing answers even without a terminal or with CI set' },
-  { name: 'check', type: 'boolean', description: 'Drift check: write nothing, exit 4 listing the files a run would change' },
-  { name: 'dry-run', type: 'boolean', description: 'Show what a run would do, write nothing' },
-];
-
+/** A command-line option: an answer's flag or one that steers the run. */
 export interface OptionDeclaration {
   name: string;
   type: 'string' | 'boolean';
   description: string;
 }
+
+export const RUN_FLAGS: readonly OptionDeclaration[] = [
+  { name: 'answers', type: 'string', description: 'Answers file (JSON or YAML); implies a non-interactive run' },
+  { name: 'interactive', type: 'boolean', description: 'Ask for missing answers even without a terminal or with CI set' },
+  { name: 'check', type: 'boolean', description: 'Drift check: write nothing, exit 4 listing the files a run would change' },
+  { name: 'dry-run', type: 'boolean', description: 'Show what a run would do, write nothing' },
+];
 
 export function optionDeclarations(): OptionDeclaration[] {
   return [

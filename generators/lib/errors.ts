@@ -32,15 +32,15 @@ export interface AnswerProblem {
 export class InvalidAnswersError extends UserError {
   readonly problems: readonly AnswerProblem[];
 
-  constructor(problems: readonly AnswerProblem[], source?: string) {
-    super(formatProblems(problems, source), ExitCode.invalidAnswers);
+  constructor(problems: readonly AnswerProblem[]) {
+    super(formatProblems(problems), ExitCode.invalidAnswers);
     this.name = 'InvalidAnswersError';
     this.problems = problems;
   }
 }
 
-export function formatProblems(problems: readonly AnswerProblem[], source?: string): string {
-  const heading = `Invalid answers${source ? ` in ${source}` : ''} (${problems.length} problem${problems.length === 1 ? '' : 's'}); nothing was written:`;
+export function formatProblems(problems: readonly AnswerProblem[]): string {
+  const heading = `Invalid answers (${problems.length} problem${problems.length === 1 ? '' : 's'}); nothing was written:`;
   // The field of an unknown key and parts of some rules are raw text from the answers file: a key
   // with a newline or a right-to-left mark would otherwise forge or hide lines of this message.
   const lines = problems.map((problem) => `  - ${describeField(problem.field)}: ${describeValue(problem.value)} ${escapeControls(problem.rule)}`);

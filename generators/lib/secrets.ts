@@ -37,7 +37,6 @@ const SECRET_DIRECTORY_MODE = 0o700;
 
 export interface SecretWriteReport {
   created: SecretName[];
-  kept: SecretName[];
   /** Derived files an older version wrote, replaced by what the kept secrets now derive. */
   upgraded: SecretName[];
   /** Derived files that are neither what we derive nor what an older version wrote: kept as they are. */
@@ -62,14 +61,14 @@ export function ensureSecrets(destination: string, needed: readonly SecretName[]
   }
   mkdirSync(directory, { recursive: true, mode: SECRET_DIRECTORY_MODE });
   chmodSync(directory, SECRET_DIRECTORY_MODE);
-  const report: SecretWriteReport = { created: [], kept: [], upgraded: [], edited: [], tooOpen: [] };
+  const report: SecretWriteReport = { created: [], upgraded: [], edited: [], tooOpen: [] };
   // Sources before what is derived from them: the ACL from the Redis password, the certificate from the key.
   const order = [...needed].sort((a, b) => Number(DERIVED.has(a)) - Number(DERIVED.has(b)));
   for (const name of order) {
     const path = join(directory, SECRET_FILES[name]);
     if (existsSync(path)) {
       const outcome = name === 'redis_acl' ? upgradeRedisAcl(path, directory) : 'kept';
-      report[outcome].push(name);
+      if (outcome !== 'kept') report[outcome].push(name);
       const ownerOnly = (fileMode(name) & 0o077) === 0;
       if (ownerOnly && (statSync(path).mode & 0o077) !== 0) report.tooOpen.push(name);
       continue;
@@ -80,8 +79,8 @@ export function ensureSecrets(destination: string, needed: readonly SecretName[]
       linkSync(temporary, path);
       report.created.push(name);
     } catch (error) {
+      // Made meanwhile by another run: kept, as every existing secret is.
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      report.kept.push(name);
     } finally {
       rmSync(temporary, { force: true });
     }

@@ -2,8 +2,7 @@ import type { MemorySize } from './memory-size.js';
 import type { Route } from './routes.js';
 import type { RestartPolicy, TlsMode } from './fields.js';
 
-export const SERVICES_WITH_BUDGET = ['nginx', 'backend', 'postgres', 'redis'] as const;
-export type BudgetedService = (typeof SERVICES_WITH_BUDGET)[number];
+export type BudgetedService = 'nginx' | 'backend' | 'postgres' | 'redis';
 
 /** The one validated value every later step (model, templates, stored config) works from. */
 export interface Answers {

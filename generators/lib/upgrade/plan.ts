@@ -56,9 +56,6 @@ export interface PlanInput {
   migrations?: readonly Migration[];
 }
 
-/** Actions that change a user-visible file; the drift check reports these. */
-export const CHANGING_ACTIONS: ReadonlySet<ActionKind> = new Set(['create', 'update', 'merge', 'conflict', 'delete', 'move']);
-
 export function planRun({ rendered, read, generatorVersion, migrations = MIGRATIONS }: PlanInput): UpgradePlan {
   const disk = new Overlay(read);
   const previous = parseState(disk.read(STATE_FILE));
