@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND_HEALTH_PATH } from '../../generators/lib/stack/model.js';
 import { BACKEND_DRAIN_SECONDS } from '../../generators/lib/stack/swarm.js';
 import { runProcess } from '../../generators/lib/verify/engine.js';
@@ -66,6 +66,8 @@ interface Load {
  * Sequential GETs every `intervalMs` (10/s: under the stack's rate limit of 20/s), at most
  * `maxMs` long, until stopped. A failure is any answer but 200.
  */
+const runningLoads = new Set<Load>();
+
 function startLoad(path: string, intervalMs = 100, maxMs = 300_000): Load {
   const started = Date.now();
   let running = true;
@@ -80,13 +82,16 @@ function startLoad(path: string, intervalMs = 100, maxMs = 300_000): Load {
       await sleep(Math.max(0, intervalMs - (Date.now() - t0)));
     }
   })();
-  return {
+  const load: Load = {
     stop: async () => {
       running = false;
+      runningLoads.delete(load);
       await loop;
       return { sent, failed, lastFailureAt: failed.at(-1)?.at ?? 0 };
     },
   };
+  runningLoads.add(load);
+  return load;
 }
 
 /** TCP connections each local backend container has accepted (its network namespace's PassiveOpens). */
@@ -135,6 +140,12 @@ describe.runIf(enabled)('e2e: the Swarm target on Docker Engine 20.10, single no
     // A new build for the rolling update: another image (its own label), another tag.
     docker(['build', '--quiet', '--label', 'secure-stack.e2e=v2', '--tag', NEW_IMAGE, `${directory}/backend`]);
   }, 900_000);
+
+  // A test that failed half-way leaves its load running: the next test's requests would share
+  // the client's rate limit with it.
+  afterEach(async () => {
+    await Promise.all([...runningLoads].map((load) => load.stop()));
+  });
 
   afterAll(async () => {
     try {

@@ -48,6 +48,19 @@ async function mustDocker(args: string[], options: { env?: NodeJS.ProcessEnv; cw
   return result.stdout;
 }
 
+/**
+ * `docker inspect` of several objects, without those removed since they were listed (a task
+ * pruned from the history, a container Swarm replaced): docker prints the others and exits 1.
+ */
+async function inspectExisting<T>(type: 'task' | 'container', ids: string[], env?: NodeJS.ProcessEnv): Promise<T[]> {
+  const result = await docker(['inspect', '--type', type, ...ids], { env });
+  const errors = result.stderr.split('\n').filter((line) => line.trim() !== '' && !/^Error: No such (?:task|container|object): /.test(line.trim()));
+  if (result.code !== 0 && (errors.length > 0 || !result.stdout.trim().startsWith('['))) {
+    throw new Error(`docker inspect --type ${type} ${ids.join(' ')} failed (${result.code}): ${(result.stderr || result.stdout).trim()}`);
+  }
+  return JSON.parse(result.stdout) as T[];
+}
+
 /** One JSON document a line, as `--format '{{json .}}'` prints them. */
 function jsonLines<T>(text: string): T[] {
   return text
@@ -277,11 +290,11 @@ export async function stackContainers(stackName: string): Promise<StackContainer
     const engine = env === dockerEnv() ? 'manager' : 'worker';
     const ids = (await mustDocker(['ps', '-aq', '--filter', `label=${STACK_LABEL}=${stackName}`], { env })).split(/\s+/).filter(Boolean);
     if (ids.length === 0) continue;
-    const raw = JSON.parse(await mustDocker(['inspect', '--type', 'container', ...ids], { env })) as {
+    const raw = await inspectExisting<{
       Id: string;
       Name: string;
       State: { Running: boolean; Health?: { Status?: string } };
-    }[];
+    }>('container', ids, env);
     for (const container of raw) {
       found.push({ id: container.Id, name: container.Name.replace(/^\//, ''), engine, running: container.State.Running, health: container.State.Health?.Status ?? 'none' });
     }
@@ -378,7 +391,7 @@ interface RawTask {
 export async function serviceTasks(stackName: string, service: string): Promise<ServiceTask[]> {
   const ids = (await mustDocker(['service', 'ps', '-q', '--no-trunc', `${stackName}_${service}`])).split(/\s+/).filter(Boolean);
   if (ids.length === 0) return [];
-  const raw = JSON.parse(await mustDocker(['inspect', '--type', 'task', ...ids])) as RawTask[];
+  const raw = await inspectExisting<RawTask>('task', ids);
   const names = new Map((await nodeList()).map((node) => [node.id, node.hostname]));
   return raw
     .map((task) => ({
