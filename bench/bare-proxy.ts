@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { writeCompose } from '../test/e2e/support/compose-file.js';
-import { BACKEND_HEALTH_PATH, BACKEND_PORT, NGINX_HTTP_PORT } from '../generators/lib/stack/model.js';
+import { BACKEND_HEALTH_PATH, BACKEND_PORT, NGINX_HTTP_PORT } from '../generators/lib/contract.js';
 
 export const BARE_PROXY_SERVICE = 'bare-nginx';
 const NGINX_CONF = '/etc/nginx/nginx.conf';

@@ -22,7 +22,7 @@ import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMemorySize } from '../generators/lib/answers/memory-size.js';
-import { BACKEND_HEALTH_PATH, BACKEND_PORT, NGINX_HTTP_PORT } from '../generators/lib/stack/model.js';
+import { BACKEND_HEALTH_PATH, BACKEND_PORT, NGINX_HTTP_PORT } from '../generators/lib/contract.js';
 import { planStack, type StackPlan } from '../test/e2e/runner/compose.js';
 import type { StackDriver } from '../test/e2e/support/driver.js';
 import { BARE_PROXY_SERVICE, addBareProxyService } from './bare-proxy.js';

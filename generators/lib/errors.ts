@@ -8,6 +8,8 @@ export const ExitCode = {
   usage: 2,
   mergeConflicts: 3,
   driftFound: 4,
+  /** secure-stack verify: a check failed (it has no answers to be invalid). */
+  checkFailed: 1,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -10,7 +10,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planStack } from './runner/compose.js';
-import { BACKEND_HEALTH_PATH, BACKEND_PORT, NGINX_HEALTH_PORT } from '../../generators/lib/stack/model.js';
+import { BACKEND_HEALTH_PATH, BACKEND_PORT, NGINX_HEALTH_PORT } from '../../generators/lib/contract.js';
 import { readExpectedStack } from '../../generators/lib/verify/stack.js';
 import { IMAGES } from '../../generators/lib/stack/images.js';
 import { DockerComposeDriver, dockerEnv } from './support/docker.js';

@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BACKEND_HEALTH_PATH } from '../../generators/lib/stack/model.js';
+import { BACKEND_HEALTH_PATH } from '../../generators/lib/contract.js';
 import { BACKEND_DRAIN_SECONDS } from '../../generators/lib/stack/swarm.js';
 import { runProcess } from '../../generators/lib/verify/engine.js';
 import { DockerComposeDriver, dockerEnv } from './support/docker.js';

@@ -10,7 +10,7 @@ import { completeWithDefaults, flattenDocument, serialiseAnswers, validateSuppli
 import type { Answers } from '../answers/types.js';
 import { ExitCode, InvalidAnswersError, UserError, type AnswerProblem } from '../errors.js';
 import { PACKAGE_NAME } from '../package-info.js';
-import { STORED_CONFIG_FILE } from '../upgrade/stored-config.js';
+import { STORED_CONFIG_FILE } from '../contract.js';
 import type { RunLog } from './run-log.js';
 
 /** One prompt, in the shape inquirer (through yeoman's adapter) takes. */

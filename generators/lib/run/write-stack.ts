@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { Answers } from '../answers/types.js';
 import { serialiseAnswers } from '../answers/resolve.js';
 import { ExitCode, UserError } from '../errors.js';
-import { PACKAGE_NAME, PACKAGE_VERSION } from '../package-info.js';
+import { PACKAGE_VERSION } from '../package-info.js';
 import { renderStack, type TemplateFile } from '../render.js';
 import { ensureSecrets } from '../secrets.js';
 import { buildStackModel } from '../stack/model.js';
@@ -14,7 +14,8 @@ import { SECRETS_DIRECTORY, SECRET_FILES } from '../stack/secret-names.js';
 import { REDIS_BACKEND_USER, REDIS_HEALTHCHECK_USER } from '../redis-acl.js';
 import { describePlan } from '../upgrade/describe.js';
 import { planRun, type FileOperation } from '../upgrade/plan.js';
-import { STORED_CONFIG_FILE, storedConfigContent } from '../upgrade/stored-config.js';
+import { GENERATOR_KEY, STORED_CONFIG_FILE } from '../contract.js';
+import { storedConfigContent } from '../upgrade/stored-config.js';
 import { assertNoSymlink, resolveInside } from '../write/safe-paths.js';
 import { applyOperations } from '../write/transaction.js';
 import type { RunLog } from './run-log.js';
@@ -26,7 +27,7 @@ export function writeStack(root: string, answers: Answers, files: readonly Templ
   const model = buildStackModel(answers);
   const read = (path: string) => readIfFile(resolveInside(root, path));
   const plan = planRun({ rendered: renderStack(model, files), read, generatorVersion: PACKAGE_VERSION });
-  const config = storedConfigContent(read(STORED_CONFIG_FILE), PACKAGE_NAME, serialiseAnswers(answers));
+  const config = storedConfigContent(read(STORED_CONFIG_FILE), GENERATOR_KEY, serialiseAnswers(answers));
   const operations: FileOperation[] = config === read(STORED_CONFIG_FILE) ? plan.operations : [...plan.operations, { op: 'write', path: STORED_CONFIG_FILE, content: config }];
 
   if (mode === 'check') {

@@ -6,6 +6,7 @@
 import { ALL_INTERFACES, type RestartPolicy } from '../answers/fields.js';
 import type { Answers } from '../answers/types.js';
 import type { Route } from '../answers/routes.js';
+import { BACKEND_HEALTH_PATH, BACKEND_PORT, DB_OWNER_ROLE, NGINX_HEALTH_PATH, NGINX_HEALTH_PORT, NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from '../contract.js';
 import { DATA_DIRECTORIES, IMAGES } from './images.js';
 import { NGINX_CONFIG, POSTGRES_ROLES_SCRIPT, POSTGRES_ROLES_SCRIPT_MOUNT } from './repository-paths.js';
 import { REDIS_BACKEND_USER, REDIS_HEALTHCHECK_USER } from '../redis-acl.js';
@@ -201,10 +202,6 @@ export interface RateLimit {
   burst: number;
 }
 
-export const BACKEND_PORT = 8000;
-export const NGINX_HTTP_PORT = 8080;
-/** The database's owner (POSTGRES_USER): a superuser the application never logs in as. */
-export const DB_OWNER_ROLE = 'db_owner';
 /** Per client address on the proxied routes, from the rateLimit answer; over it nginx answers 429. */
 export function rateLimitFor(requestsPerSecond: number): RateLimit {
   // 1m of shared memory holds about 16 000 client addresses.
@@ -214,15 +211,6 @@ export function rateLimitFor(requestsPerSecond: number): RateLimit {
 export const LOG_ROTATION = { maxSize: '10m', maxFiles: 3 } as const;
 /** Official images' service users (postgres and redis images: uid 999), and the backend's own. */
 const IMAGE_USERS = { postgres: '999:999', redis: '999:999', backend: '10001:10001' } as const;
-export const NGINX_HEALTH_PATH = '/nginx-health';
-/**
- * nginx's own healthcheck listens here on the container's loopback only: no published port reaches
- * it. An allow/deny rule beside `return` would not do: `return` answers in the rewrite phase,
- * before the access phase runs.
- */
-export const NGINX_HEALTH_PORT = 8081;
-export const BACKEND_HEALTH_PATH = '/health/';
-export const NGINX_HTTPS_PORT = 8443;
 /** Mozilla's guidelines: two years, for this host. Preloading also covers every subdomain. */
 export const HSTS_HEADER = 'max-age=63072000';
 export const HSTS_PRELOAD_HEADER = `${HSTS_HEADER}; includeSubDomains; preload`;

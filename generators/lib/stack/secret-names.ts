@@ -1,3 +1,5 @@
+import { SECRETS_MOUNT_DIRECTORY } from '../contract.js';
+
 /** The Docker secrets of the stack: one file each under secrets/, mounted at /run/secrets/<name>. */
 export const SECRET_FILES = {
   django_secret_key: 'django_secret_key.txt',
@@ -24,5 +26,5 @@ export function secretPath(name: SecretName): string {
 
 /** Where Compose mounts a secret inside a container. */
 export function secretMountPath(name: SecretName): string {
-  return `/run/secrets/${name}`;
+  return `${SECRETS_MOUNT_DIRECTORY}/${name}`;
 }

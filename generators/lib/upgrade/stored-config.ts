@@ -4,8 +4,6 @@
  */
 import type { StoredAnswers } from '../answers/types.js';
 
-export const STORED_CONFIG_FILE = '.yo-rc.json';
-
 export function storedConfigContent(existing: string | undefined, namespace: string, answers: StoredAnswers): string {
   let document: Record<string, unknown> = {};
   if (existing !== undefined) {

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { runProcess, type ContainerInfo, type Engine } from './engine.js';
 import { httpGet, httpGetPaced, type Endpoint, type HttpAnswer } from './http.js';
-import { BACKEND_HEALTH_PATH, NGINX_HEALTH_PATH, NGINX_HEALTH_PORT, NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from '../stack/model.js';
+import { BACKEND_HEALTH_PATH, NGINX_HEALTH_PATH, NGINX_HEALTH_PORT, NGINX_HTTP_PORT, NGINX_HTTPS_PORT, SECRETS_MOUNT_DIRECTORY } from '../contract.js';
 import { auditRows } from '../audit/audit-check.js';
 import { REDIS_BACKEND_USER, REDIS_HEALTHCHECK_USER } from '../redis-acl.js';
 import { clientUrl, followRedirects, hostHeader, redirectProblem } from './redirects.js';
@@ -511,7 +511,7 @@ function redisCli(engine: Engine, container: string, address: string, user: stri
  * One exec per container: the /run/secrets listing, each needed file (base64, read as the
  * container's own user) and every process's command line.
  */
-const SECRETS_PROBE = `echo "== ls"; ls -A /run/secrets 2>/dev/null
+const SECRETS_PROBE = `echo "== ls"; ls -A ${SECRETS_MOUNT_DIRECTORY} 2>/dev/null
 for f in "$@"; do
   if out=$(base64 -w0 < "$f" 2>&1); then echo "== file ok $f"; echo "$out"; else echo "== file error $f"; echo "$out" | head -n1; fi
 done
@@ -554,10 +554,10 @@ async function checkSecrets(options: VerifyOptions, add: Add): Promise<void> {
       return out;
     }
     // It needs every secret it is granted and every /run/secrets file its *_FILE variables name.
-    const needed = new Set(service.secrets.map((secret) => `/run/secrets/${secret}`));
+    const needed = new Set(service.secrets.map((secret) => `${SECRETS_MOUNT_DIRECTORY}/${secret}`));
     for (const line of container.env) {
-      const match = /^[A-Z0-9_]+_FILE=(\/run\/secrets\/.+)$/.exec(line);
-      if (match?.[1]) needed.add(match[1]);
+      const match = /^[A-Z0-9_]+_FILE=(.+)$/.exec(line);
+      if (match?.[1]?.startsWith(`${SECRETS_MOUNT_DIRECTORY}/`)) needed.add(match[1]);
     }
     const result = await engine.exec(container.id, ['sh', '-c', SECRETS_PROBE, 'probe', ...needed]);
     const probe = parseSecretsProbe(result.stdout);
@@ -567,7 +567,7 @@ async function checkSecrets(options: VerifyOptions, add: Add): Promise<void> {
     const unreadable: string[] = [];
     for (const path of needed) {
       const file = probe.files.get(path);
-      const host = expected.secretFiles[path.replace('/run/secrets/', '')];
+      const host = expected.secretFiles[path.slice(SECRETS_MOUNT_DIRECTORY.length + 1)];
       if (!file) unreadable.push(`${path} (not probed)`);
       else if (!file.ok) unreadable.push(`${path} (${file.content.slice(0, 60)})`);
       else if (!host || !existsSync(host) || readFileSync(host, 'utf8') !== file.content) unreadable.push(`${path} differs from the host file`);
@@ -587,7 +587,7 @@ async function checkSecrets(options: VerifyOptions, add: Add): Promise<void> {
   // able to read it; that nginx's master can is shown above ("reads the secrets it needs").
   const nginx = containers.get('nginx');
   if (expected.services['nginx']?.secrets.includes('tls_key') && nginx?.running) {
-    const worker = await engine.exec(nginx.id, ['sh', '-c', 'cat /run/secrets/tls_key > /dev/null'], { user: 'nginx' });
+    const worker = await engine.exec(nginx.id, ['sh', '-c', 'cat "$0" > /dev/null', `${SECRETS_MOUNT_DIRECTORY}/tls_key`], { user: 'nginx' });
     const hostKey = expected.secretFiles['tls_key'];
     const fix = engine.isSwarm ? '' : ` (chmod 0400 ${hostKey ?? 'the key file'}, after docker compose up -d)`;
     add("nginx's worker user cannot read the TLS key", worker.code !== 0 && /denied/i.test(worker.stderr), worker.code === 0 ? `it can${fix}` : worker.stderr.trim().slice(0, 160));

@@ -9,6 +9,7 @@ import { CANDIDATES, detectComposeClient, mustCompose, type ComposeClient, type 
 import { detectEngine, Engine, type EngineName } from './engine.js';
 import { formatReport } from './report.js';
 import { readExpectedStack } from './stack.js';
+import { ExitCode } from '../errors.js';
 
 export const VERIFY_HELP = `Usage: secure-stack verify [--engine docker|podman|swarm] [--persistence] [--audit] [--only 1,2,...]
 
@@ -46,16 +47,16 @@ export async function runVerify(argv: string[], cwd: string, output: VerifyOutpu
     }));
   } catch (error) {
     output.err(`${(error as Error).message}\n${VERIFY_HELP}\n`);
-    return 2;
+    return ExitCode.usage;
   }
   if (values.help) {
     output.out(`${VERIFY_HELP}\n`);
-    return 0;
+    return ExitCode.ok;
   }
   const engineName = values.engine ?? detectEngine(env);
   if (engineName !== 'docker' && engineName !== 'podman' && engineName !== 'swarm') {
     output.err(engineName === undefined ? 'No container engine found: install docker or podman, or pass --engine.\n' : `--engine must be docker, podman or swarm, not ${JSON.stringify(engineName)}\n`);
-    return 2;
+    return ExitCode.usage;
   }
   let groups: CheckGroup[] | undefined;
   if (values.only) {
@@ -64,7 +65,7 @@ export async function runVerify(argv: string[], cwd: string, output: VerifyOutpu
       const group = CHECK_GROUPS[Number(item) - 1] ?? CHECK_GROUPS.find((name) => name === item);
       if (!group) {
         output.err(`--only: unknown check ${JSON.stringify(item)}\n`);
-        return 2;
+        return ExitCode.usage;
       }
       groups.push(group);
     }
@@ -74,7 +75,7 @@ export async function runVerify(argv: string[], cwd: string, output: VerifyOutpu
     expected = readExpectedStack(cwd);
   } catch (error) {
     output.err(`${(error as Error).message}\n`);
-    return 2;
+    return ExitCode.usage;
   }
   const engine = new Engine(engineName as EngineName, env);
   const persistence = values.persistence === true && (groups === undefined || groups.includes('persistence'));
@@ -92,7 +93,7 @@ export async function runVerify(argv: string[], cwd: string, output: VerifyOutpu
   const recreatedBy = engine.isSwarm ? 'docker service scale (to 0 and back)' : client ? `${client.name} ${client.version}` : `no Compose client (none of ${tried} answered)`;
   const via = persistence ? `; recreating through ${recreatedBy}` : '';
   output.out(`secure-stack verify: project ${expected.project} on ${engine.name}${via}\n${formatReport(results)}\n`);
-  return results.every((result) => result.ok) ? 0 : 1;
+  return results.every((result) => result.ok) ? ExitCode.ok : ExitCode.checkFailed;
 }
 
 /**

@@ -1,13 +1,12 @@
 /** The pass/fail table `verify` prints, one row per check, plain text (CI logs, no colour). */
 import type { CheckResult } from './checks.js';
+import { escapeControls } from '../errors.js';
 
 const GROUP_NUMBERS: Record<string, string> = { health: '1', routing: '2', isolation: '3', auth: '4', secrets: '5', persistence: '6', audit: '7' };
 const MAX_DETAIL = 110;
 
-/** Escapes control characters so nothing read from a container can forge lines in a log. */
-function clean(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
+/** Escapes control characters so nothing read from a container can forge or hide lines in a log. */
+const clean = (text: string) => escapeControls(text);
 
 export function formatReport(results: readonly CheckResult[]): string {
   const rows = results.map((result) => [result.ok ? 'PASS' : 'FAIL', `${GROUP_NUMBERS[result.group] ?? '?'} ${result.group}`, clean(result.name), clean(result.detail).slice(0, MAX_DETAIL)] as const);

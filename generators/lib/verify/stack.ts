@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
 import { parseMemorySize } from '../answers/memory-size.js';
-import { NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from '../stack/model.js';
+import { GENERATOR_KEY, NGINX_HTTP_PORT, NGINX_HTTPS_PORT, STORED_CONFIG_FILE } from '../contract.js';
 
 export interface ExpectedService {
   name: string;
@@ -46,7 +46,6 @@ export interface ExpectedStack {
   publicHealth: boolean;
 }
 
-const GENERATOR_KEY = 'generator-secure-stack';
 
 type Json = Record<string, unknown>;
 
@@ -67,7 +66,7 @@ export function readExpectedStack(directory: string): ExpectedStack {
   const project = String(compose['name'] ?? '');
   if (!project) throw new Error('compose.yaml has no "name"');
 
-  const rcPath = join(directory, '.yo-rc.json');
+  const rcPath = join(directory, STORED_CONFIG_FILE);
   const answers = existsSync(rcPath) ? object(object(JSON.parse(readFileSync(rcPath, 'utf8')))[GENERATOR_KEY]) : {};
   const routes = (Array.isArray(answers['routes']) ? answers['routes'] : []).map((route) => (typeof route === 'string' ? route : String(object(route)['path'])));
 
