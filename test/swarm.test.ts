@@ -190,7 +190,7 @@ describe.each(Object.entries(SCENARIOS))('stack.yaml for %s', (_name, scenario) 
       if (name === 'nginx') expect(named).toEqual(['./nginx/nginx.swarm.conf:/etc/nginx/nginx.conf:ro']);
       // PostgreSQL's roles script is a config: the data node may not hold the repository.
       else if (name === 'postgres') {
-        expect(named).toEqual((inCompose.volumes ?? []).filter((volume) => !volume.startsWith('./postgres/app-role.sql:')));
+        expect(named).toEqual((inCompose.volumes ?? []).filter((volume) => typeof volume === 'string' && !volume.startsWith('./postgres/app-role.sql:')));
         expect((inStack as { configs?: unknown }).configs).toEqual([{ source: 'postgres_roles', target: '/docker-entrypoint-initdb.d/10-app-role.sql', mode: 0o444 }]);
       } else expect(named, name).toEqual(inCompose.volumes ?? []);
     }

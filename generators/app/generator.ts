@@ -18,7 +18,8 @@ type GeneratorOptions = Generator['options'] & Record<string, unknown>;
 export default class SecureStackGenerator extends Generator<Record<string, unknown>, GeneratorOptions> {
   #answers?: Answers;
 
-  constructor(args: string[], options: GeneratorOptions) {
+  // Optional as in Yeoman's own signature, so yeoman-test's typed run() accepts the class.
+  constructor(args?: string[], options?: GeneratorOptions) {
     // customInstallTask: the stack has no package.json, so skip yeoman's package-manager step.
     super(args, options, { customInstallTask: true });
     for (const option of optionDeclarations()) {

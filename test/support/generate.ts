@@ -37,7 +37,7 @@ export interface GenerateOptions {
 }
 
 export async function generate({ options = {}, prompts, directory = freshDirectory(), args = [] }: GenerateOptions = {}): Promise<string> {
-  const interactive = prompts ? { interactive: true } : {};
+  const interactive: Record<string, unknown> = prompts ? { interactive: true } : {};
   await helpers
     .run(SecureStackGenerator, { namespace: 'secure-stack:app' })
     .cd(directory)
