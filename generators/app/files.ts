@@ -19,6 +19,7 @@ export const STACK_FILES: readonly TemplateFile[] = [
   { ...generated(NGINX_CONFIG, SWARM_NGINX_CONFIG), when: withSwarm, locals: (model) => ({ upstream: model.swarm!.nginxUpstream }) },
   generated(POSTGRES_ROLES_SCRIPT),
   generated('_gitignore', '.gitignore'),
+  generated('_gitattributes', '.gitattributes'),
   generated('renovate.json'),
   generated('README.md'),
   generated('secrets/README.md'),

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import type { StackModel } from './stack/model.js';
 import { securityMeasures } from './stack/security-measures.js';
+import { MARKER } from './generated-marker.js';
 
 /**
  * templates/ beside the code: dist/templates for the bundled bin (dist/cli/) and for the compiled
@@ -53,7 +54,7 @@ function compiled(template: string): ejs.TemplateFunction {
 const q = (value: string | number): string => JSON.stringify(String(value));
 
 export function renderStack(model: StackModel, files: readonly TemplateFile[]): RenderedFile[] {
-  const locals = { ...model, securityMeasures: securityMeasures(model), q };
+  const locals = { ...model, securityMeasures: securityMeasures(model), q, marker: MARKER };
   return files
     .filter((file) => file.when?.(model) ?? true)
     .map((file) => ({ path: file.destination, content: compiled(file.template)(file.locals ? { ...locals, ...file.locals(model) } : locals) as string, owner: file.owner }));
