@@ -19,7 +19,6 @@ export const STACK_FILES: readonly TemplateFile[] = [
   { ...generated(NGINX_CONFIG, SWARM_NGINX_CONFIG), when: withSwarm, locals: (model) => ({ upstream: model.swarm!.nginxUpstream }) },
   generated(POSTGRES_ROLES_SCRIPT),
   generated('_gitignore', '.gitignore'),
-  generated('_gitattributes', '.gitattributes'),
   generated('renovate.json'),
   generated('README.md'),
   generated('secrets/README.md'),
@@ -35,6 +34,8 @@ export const STACK_FILES: readonly TemplateFile[] = [
   generated('backend/config/urls.py'),
   generated('backend/config/health.py'),
   generated('backend/config/wsgi.py'),
+  // Many repositories have a .gitattributes already: theirs is kept as it is, never merged into.
+  userOwned('_gitattributes', '.gitattributes'),
   userOwned('backend/app/__init__.py'),
   userOwned('backend/app/views.py'),
 ];
