@@ -61,6 +61,13 @@ async function main(argv: string[]): Promise<number> {
   return ExitCode.ok;
 }
 
+// A reader that stops early (`secure-stack | head`): stop quietly, as a tool killed by SIGPIPE
+// would, rather than crash with a stack trace. Writes of the repository are journaled.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? ExitCode.ok);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
@@ -72,7 +79,7 @@ main(process.argv.slice(2)).then(
       process.exitCode = error.code;
     } else {
       process.stderr.write(`secure-stack: unexpected error (a bug; please report it):\n${(error as Error)?.stack ?? String(error)}\n`);
-      process.exitCode = 70;
+      process.exitCode = ExitCode.internalError;
     }
   },
 );

@@ -108,4 +108,13 @@ describe('the bin on user mistakes', () => {
     expect(`${result.stdout}${result.stderr}`).toMatch(/Defaults used for: projectName="my-app", dbName="my_app", dbUser="app"/);
     expect(JSON.parse(readFileSync(join(directory, 'my-app/.yo-rc.json'), 'utf8'))['generator-secure-stack'].projectName).toBe('my-app');
   });
+
+  it('stops quietly when its reader does (`secure-stack | head -n 1`): the stack written, no stack trace', () => {
+    const directory = workspace();
+    // The reader exits at once, so the run meets a closed pipe with most of its lines unwritten.
+    const result = spawnSync('bash', ['--norc', '--noprofile', '-c', 'node "$0" --answers "$1" | true; echo "bin:${PIPESTATUS[0]}"', OWN_BIN, EXAMPLE_ANSWERS_JSON], { cwd: directory, encoding: 'utf8', env: { PATH: process.env['PATH'], CI: 'true' }, timeout: 30_000 });
+    expect(result.stdout.trim()).toBe('bin:0');
+    expect(result.stderr).toBe('');
+    expect(readFileSync(join(directory, 'compose.yaml'), 'utf8')).toContain('services:');
+  });
 });

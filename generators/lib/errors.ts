@@ -10,6 +10,8 @@ export const ExitCode = {
   driftFound: 4,
   /** secure-stack verify: a check failed (it has no answers to be invalid). */
   checkFailed: 1,
+  /** A bug, not a user's mistake (sysexits.h EX_SOFTWARE). */
+  internalError: 70,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
