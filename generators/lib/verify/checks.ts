@@ -180,7 +180,9 @@ async function backendHealth(options: VerifyOptions): Promise<HttpAnswer> {
   const nginx = containers.get('nginx');
   if (!nginx?.running) return { headers: {}, headerValues: {}, body: '', error: 'nginx is not running' };
   const url = `http://127.0.0.1:${NGINX_HEALTH_PORT}${BACKEND_HEALTH_PATH}`;
-  const result = await options.engine.exec(nginx.id, ['curl', '--silent', '--max-time', '10', '--write-out', STATUS_LINE, url]);
+  // 30 s: on a loaded machine one answer (a database and a Redis round trip, behind a proxy whose
+  // upstream may first time out on a replaced container's address) can take well over 10 s.
+  const result = await options.engine.exec(nginx.id, ['curl', '--silent', '--max-time', '30', '--write-out', STATUS_LINE, url], { timeoutMs: 45_000 });
   const at = result.stdout.lastIndexOf(STATUS_LINE.slice(0, STATUS_LINE.indexOf('%')));
   const status = at < 0 ? 0 : Number(result.stdout.slice(at).split(':')[1]);
   if (result.code !== 0 || !status) return { headers: {}, headerValues: {}, body: '', error: `curl in nginx exit ${result.code} ${result.stderr.trim().slice(0, 120)}` };
