@@ -32,6 +32,12 @@ async function stopAfterStart(drainSeconds: string | undefined, signals: NodeJS.
   for (const [index, signal] of signals.entries()) {
     if (index > 0) await new Promise((resolve) => setTimeout(resolve, 300));
     child.kill(signal);
+    // A reload signal that comes before serve.sh has noted its command's pid is dropped (the
+    // command could not take it yet either): HUP again until the command has logged one.
+    for (let tries = 0; signal === 'SIGHUP' && !readFileSync(log, 'utf8').includes('hup') && tries < 50; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (!readFileSync(log, 'utf8').includes('hup')) child.kill(signal);
+    }
   }
   const code = await exited;
   const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
