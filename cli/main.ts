@@ -7,7 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { helpText, optionDeclarations } from '../generators/app/command.js';
+import { helpText, optionDeclarations, unknownFlags, unknownFlagsError } from '../generators/app/command.js';
 import { STACK_FILES } from '../generators/app/files.js';
 import { ExitCode, isUserError, UserError } from '../generators/lib/errors.js';
 import { collectAnswers, isInteractive } from '../generators/lib/run/collect-answers.js';
@@ -29,10 +29,14 @@ function parseFlags(argv: string[]): Record<string, unknown> {
     if (positionals.length > 0) throw new Error(`Unexpected argument ${JSON.stringify(positionals[0])}`);
     return values;
   } catch (error) {
-    const message = (error as Error).message;
-    const unknown = /Unknown option '(-[^']+)'/.exec(message);
-    // The same wording as the generator's, for `yo secure-stack`.
-    throw new UserError(`${unknown ? `Unknown option: ${unknown[1]}` : message.split('. ')[0]}. Run with --help for the list.`, ExitCode.usage);
+    // Unknown flags are named as the generator names them for `yo secure-stack` (unknownFlags),
+    // from the arguments, not from Node's wording; other parse errors keep Node's first sentence.
+    if ((error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const known = new Set([...Object.keys(options), 'help']);
+      const unknown = unknownFlags(argv, known);
+      if (unknown.length > 0) throw unknownFlagsError(unknown);
+    }
+    throw new UserError(`${(error as Error).message.split('. ')[0]}. Run with --help for the list.`, ExitCode.usage);
   }
 }
 

@@ -1,5 +1,5 @@
 /** The generated nginx.conf passes `nginx -t` and routes exactly as answered. */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_ANSWERS_JSON, generate, withProvidedCertificate } from './support/generate.js';

@@ -4,11 +4,11 @@
  * against the compose.yaml generated beside it; nginx.swarm.conf through nginx -t with no
  * service name resolvable; and, with swarm off, output exactly as without the new answers.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseMemorySize } from '../generators/lib/answers/memory-size.js';
-import { buildStackModel } from '../generators/lib/stack/model.js';
+import { buildStackModel } from '../generators/lib/stack/stack-model.js';
 import { BACKEND_DRAIN_SECONDS, SWARM_RESTART_CONDITIONS, tmpfsMounts } from '../generators/lib/stack/swarm.js';
 import { completeWithDefaults } from '../generators/lib/answers/resolve.js';
 import { composeSchemaErrors } from './support/compose-schema.js';

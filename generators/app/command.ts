@@ -3,7 +3,7 @@
  * the flags that steer a run. Shared by `yo secure-stack` and the `secure-stack` bin.
  */
 import { FIELD_LIST } from '../lib/answers/fields.js';
-import { ExitCode } from '../lib/errors.js';
+import { ExitCode, UserError } from '../lib/errors.js';
 
 /** A command-line option: an answer's flag or one that steers the run. */
 export interface OptionDeclaration {
@@ -32,6 +32,11 @@ export function unknownFlags(args: readonly string[], known: ReadonlySet<string>
     .filter((arg) => arg.startsWith('--') && arg.length > 2)
     .map((arg) => arg.slice(2).split('=')[0]!)
     .filter((name) => !known.has(name) && !(name.startsWith('no-') && known.has(name.slice(3))));
+}
+
+/** The one wording of an unknown flag, for `yo secure-stack` and the bin alike. */
+export function unknownFlagsError(unknown: readonly string[]): UserError {
+  return new UserError(`Unknown option${unknown.length > 1 ? 's' : ''}: ${unknown.map((name) => `--${name}`).join(', ')}. Run with --help for the list.`, ExitCode.usage);
 }
 
 export const EXIT_CODES_HELP = [

@@ -4,7 +4,7 @@
  */
 import type { TemplateFile } from '../lib/render.js';
 import { NGINX_CONFIG, POSTGRES_ROLES_SCRIPT, STACK_FILE, SWARM_NGINX_CONFIG } from '../lib/stack/repository-paths.js';
-import type { StackModel } from '../lib/stack/model.js';
+import type { StackModel } from '../lib/stack/stack-model.js';
 
 const generated = (template: string, destination = template): TemplateFile => ({ template, destination, owner: 'generator' });
 const userOwned = (template: string, destination = template): TemplateFile => ({ template, destination, owner: 'user' });

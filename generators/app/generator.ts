@@ -5,12 +5,11 @@
  */
 import Generator from 'yeoman-generator';
 import type { Answers } from '../lib/answers/types.js';
-import { ExitCode, UserError } from '../lib/errors.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../lib/package-info.js';
 import { collectAnswers, isInteractive, type PromptQuestion } from '../lib/run/collect-answers.js';
 import { runMode, writeStack } from '../lib/run/write-stack.js';
 import { recoverInterruptedRun } from '../lib/write/transaction.js';
-import { optionDeclarations, unknownFlags } from './command.js';
+import { optionDeclarations, unknownFlags, unknownFlagsError } from './command.js';
 import { STACK_FILES } from './files.js';
 
 type GeneratorOptions = Generator['options'] & Record<string, unknown>;
@@ -38,9 +37,7 @@ export default class SecureStackGenerator extends Generator<Record<string, unkno
 
   initializing(): void {
     const unknown = unknownFlags(this._args, new Set(Object.keys(this._options)));
-    if (unknown.length > 0) {
-      throw new UserError(`Unknown option${unknown.length > 1 ? 's' : ''}: ${unknown.map((n) => `--${n}`).join(', ')}. Run with --help for the list.`, ExitCode.usage);
-    }
+    if (unknown.length > 0) throw unknownFlagsError(unknown);
     recoverInterruptedRun(this.destinationRoot());
   }
 

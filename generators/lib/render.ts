@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
-import type { StackModel } from './stack/model.js';
+import type { StackModel } from './stack/stack-model.js';
 import { securityMeasures } from './stack/security-measures.js';
 import { MARKER } from './generated-marker.js';
 

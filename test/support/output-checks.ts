@@ -10,7 +10,7 @@ import { parseDocument } from 'yaml';
 import type { Answers } from '../../generators/lib/answers/types.js';
 import { STACK_FILES } from '../../generators/app/files.js';
 import { renderStack } from '../../generators/lib/render.js';
-import { buildStackModel } from '../../generators/lib/stack/model.js';
+import { buildStackModel } from '../../generators/lib/stack/stack-model.js';
 import { composeSchemaErrors } from './compose-schema.js';
 
 export type Files = ReadonlyMap<string, string>;

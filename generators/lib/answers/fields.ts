@@ -6,7 +6,7 @@
 import { MEMORY_CEILING_BYTES, MEMORY_RULE, formatMebibytes, parseMemorySize, type MemorySize } from './memory-size.js';
 import { MAX_ROUTES, normaliseRoutePath, type Route } from './routes.js';
 import { isIP } from 'node:net';
-import type { Answers, BudgetedService, JsonValue } from './types.js';
+import { ALL_INTERFACES, RESTART_POLICIES, TLS_MODES, type Answers, type BudgetedService, type JsonValue, type RestartPolicy, type TlsMode } from './types.js';
 import { describeValue } from '../errors.js';
 import { tmpfsMount } from '../stack/tuning.js';
 
@@ -52,12 +52,6 @@ export type FlatAnswers = Omit<Answers, 'memory' | 'cpus'> & {
 };
 export type FieldKey = keyof FlatAnswers;
 
-export const RESTART_POLICIES = ['unless-stopped', 'always', 'on-failure', 'no'] as const;
-export type RestartPolicy = (typeof RESTART_POLICIES)[number];
-export const TLS_MODES = ['off', 'self-signed', 'provided'] as const;
-export type TlsMode = (typeof TLS_MODES)[number];
-/** bindAddress meaning every interface, IPv4 and IPv6 (Compose's default when no address is given). */
-export const ALL_INTERFACES = '*';
 
 const ok = <V>(value: V): Parsed<V> => ({ ok: true, value });
 const broken = <V>(rule: string): Parsed<V> => ({ ok: false, rule });

@@ -1,8 +1,14 @@
 import type { MemorySize } from './memory-size.js';
 import type { Route } from './routes.js';
-import type { RestartPolicy, TlsMode } from './fields.js';
 
 export type BudgetedService = 'nginx' | 'backend' | 'postgres' | 'redis';
+
+export const RESTART_POLICIES = ['unless-stopped', 'always', 'on-failure', 'no'] as const;
+export type RestartPolicy = (typeof RESTART_POLICIES)[number];
+export const TLS_MODES = ['off', 'self-signed', 'provided'] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
+/** bindAddress meaning every interface, IPv4 and IPv6 (Compose's default when no address is given). */
+export const ALL_INTERFACES = '*';
 
 /** The one validated value every later step (model, templates, stored config) works from. */
 export interface Answers {

@@ -9,7 +9,7 @@ import { ExitCode, UserError } from '../errors.js';
 import { PACKAGE_VERSION } from '../package-info.js';
 import { renderStack, type TemplateFile } from '../render.js';
 import { ensureSecrets } from '../secrets.js';
-import { buildStackModel } from '../stack/model.js';
+import { buildStackModel } from '../stack/stack-model.js';
 import { SECRETS_DIRECTORY, SECRET_FILES } from '../stack/secret-names.js';
 import { REDIS_BACKEND_USER, REDIS_HEALTHCHECK_USER } from '../redis-acl.js';
 import { describePlan } from '../upgrade/describe.js';

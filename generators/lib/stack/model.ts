@@ -3,15 +3,13 @@
  * gets which secret, waits for whom, checks its health how) made here, in typed code. Templates
  * only lay the model out as YAML, nginx config, Python and Markdown.
  */
-import { ALL_INTERFACES, type RestartPolicy } from '../answers/fields.js';
-import type { Answers } from '../answers/types.js';
+import { ALL_INTERFACES, type Answers, type RestartPolicy } from '../answers/types.js';
 import type { Route } from '../answers/routes.js';
 import { BACKEND_HEALTH_PATH, BACKEND_PORT, DB_OWNER_ROLE, NGINX_HEALTH_PATH, NGINX_HEALTH_PORT, NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from '../contract.js';
 import { DATA_DIRECTORIES, IMAGES } from './images.js';
 import { NGINX_CONFIG, POSTGRES_ROLES_SCRIPT, POSTGRES_ROLES_SCRIPT_MOUNT } from './repository-paths.js';
 import { REDIS_BACKEND_USER, REDIS_HEALTHCHECK_USER } from '../redis-acl.js';
 import { SECRET_FILES, secretMountPath, secretPath, type SecretName } from './secret-names.js';
-import { buildSwarmModel, type SwarmStackModel } from './swarm.js';
 import { entryLimits, GUNICORN_KEEPALIVE_SECONDS, GUNICORN_THREADS, UPSTREAM_KEEPALIVE_TIMEOUT_SECONDS, gunicornWorkers, nginxSettings, postgresSettings, redisSettings, tmpfsMount, type EntryLimits, type NginxSettings, type TmpfsMount } from './tuning.js';
 
 export type ServiceName = 'nginx' | 'backend' | 'postgres' | 'redis';
@@ -148,7 +146,8 @@ export type NginxUpstream =
 
 const BACKEND_UPSTREAM_NAME = 'backend';
 
-export interface StackModel {
+/** The stack as Compose runs it; stack-model.ts adds the Swarm target. */
+export interface ComposeModel {
   projectName: string;
   serverName: string;
   httpPort: number;
@@ -191,8 +190,6 @@ export interface StackModel {
   secrets: SecretModel[];
   volumes: VolumeModel[];
   routes: Route[];
-  /** The Docker Swarm target, when the swarm answer asks for it. */
-  swarm: SwarmStackModel | null;
 }
 
 export interface RateLimit {
@@ -230,7 +227,7 @@ const NETWORK_MEMBERSHIP: Record<ServiceName, NetworkName[]> = {
 
 const HEALTH_TIMING = { interval: '10s', timeout: '5s', retries: 5 } as const;
 
-export function buildStackModel(answers: Answers): StackModel {
+export function buildComposeModel(answers: Answers): ComposeModel {
   const services: ServiceModel[] = [nginxService(answers), backendService(answers), postgresService(answers)];
   if (answers.redis) services.push(redisService(answers));
   for (const service of services) {
@@ -255,7 +252,7 @@ export function buildStackModel(answers: Answers): StackModel {
   if (answers.redis) volumes.push({ name: 'redis_data', purpose: 'Redis append-only file' });
 
   const nginx = nginxSettings(answers.memory.nginx.bytes);
-  const model: StackModel = {
+  const model: ComposeModel = {
     projectName: answers.projectName,
     serverName: answers.serverName,
     httpPort: answers.httpPort,
@@ -293,9 +290,7 @@ export function buildStackModel(answers: Answers): StackModel {
     secrets,
     volumes,
     routes: answers.routes,
-    swarm: null,
   };
-  if (answers.swarm) model.swarm = buildSwarmModel(model, answers.backendReplicas);
   return model;
 }
 

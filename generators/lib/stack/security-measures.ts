@@ -3,7 +3,7 @@
  * The security measures of a generated stack, each with the rule it meets, for the Security
  * section of the stack's README. Derived from the model, so the list says what the stack does.
  */
-import type { StackModel } from './model.js';
+import type { StackModel } from './stack-model.js';
 
 export interface SecurityMeasure {
   measure: string;

@@ -1,5 +1,5 @@
 /**
- * The Docker Swarm target: the StackModel turned into what `docker stack deploy` accepts as it
+ * The Docker Swarm target: the ComposeModel turned into what `docker stack deploy` accepts as it
  * stands and what a swarm enforces, measured on Docker Engine 20.10 (stack file format 3.9):
  *
  * - stack deploy ignores `build`, `restart`, `depends_on`, `security_opt` and `container_name`,
@@ -12,9 +12,9 @@
  *
  * Only types come from model.ts: model.ts calls buildSwarmModel, so a value import would be a cycle.
  */
-import type { RestartPolicy } from '../answers/fields.js';
+import type { RestartPolicy } from '../answers/types.js';
 import { formatMebibytes, parseMemorySize } from '../answers/memory-size.js';
-import type { AddedCapability, Healthcheck, NetworkModel, NginxUpstream, SecretModel, ServiceModel, ServiceName, StackModel, VolumeModel } from './model.js';
+import type { AddedCapability, Healthcheck, NetworkModel, NginxUpstream, SecretModel, ServiceModel, ServiceName, ComposeModel, VolumeModel } from './model.js';
 import { NGINX_CONFIG, POSTGRES_ROLES_SCRIPT, POSTGRES_ROLES_SCRIPT_MOUNT, SWARM_NGINX_CONFIG } from './repository-paths.js';
 import type { TmpfsMount } from './tuning.js';
 
@@ -133,7 +133,7 @@ export interface SwarmStackModel {
   /** Top-level configs: each a file of the repository. */
   configs: { name: string; file: string }[];
   volumes: VolumeModel[];
-  logging: StackModel['logging'];
+  logging: ComposeModel['logging'];
   memory: {
     rows: SwarmMemoryRow[];
     /** Every replica's budget. */
@@ -228,7 +228,7 @@ function swarmConfigs(service: ServiceModel): { source: string; target: string }
   return service.volumes.some((volume) => volume.startsWith(`./${POSTGRES_ROLES_SCRIPT}:`)) ? [{ source: POSTGRES_ROLES_CONFIG, target: POSTGRES_ROLES_SCRIPT_MOUNT }] : [];
 }
 
-function swarmService(model: StackModel, service: ServiceModel, replicas: number): SwarmService {
+function swarmService(model: ComposeModel, service: ServiceModel, replicas: number): SwarmService {
   const where = placement(service.name);
   const order = updateOrder(service.name);
   return {
@@ -282,7 +282,7 @@ function memoryCost(services: readonly SwarmService[]): SwarmStackModel['memory'
 }
 
 /** Each measure of the stack's Security section, on Compose and on Swarm. */
-export function swarmEnforcement(model: StackModel, services: readonly SwarmService[]): SwarmEnforcement[] {
+export function swarmEnforcement(model: ComposeModel, services: readonly SwarmService[]): SwarmEnforcement[] {
   const restart = SWARM_RESTART_CONDITIONS[model.restartPolicy];
   const listed = (mounts: { service: string; mount: TmpfsMount }[]) => mounts.map(({ service, mount }) => `${service} ${mount.target} ${mount.size}`).join(', ');
   const tmpfs = listed(services.flatMap((service) => service.tmpfs.map((mount) => ({ service: service.name, mount }))));
@@ -331,8 +331,8 @@ export function swarmEnforcement(model: StackModel, services: readonly SwarmServ
   ];
 }
 
-/** The StackModel as a Swarm stack with `backendReplicas` backends. */
-export function buildSwarmModel(model: StackModel, backendReplicas: number): SwarmStackModel {
+/** The ComposeModel as a Swarm stack with `backendReplicas` backends. */
+export function buildSwarmModel(model: ComposeModel, backendReplicas: number): SwarmStackModel {
   const services = model.services.map((service) => swarmService(model, service, service.name === BACKEND ? backendReplicas : 1));
   return {
     version: STACK_FILE_VERSION,
