@@ -2,6 +2,11 @@
  * The Yeoman face of the generator (`yo secure-stack`): declares the flags, lets yeoman's adapter
  * ask the questions, and hands everything else to generators/lib/run, which the `secure-stack`
  * bin calls the same way.
+ *
+ * It does not write through Yeoman's `this.fs` (mem-fs) nor record answers with `this.config`:
+ * the bin must write the same files without loading yeoman-environment; mem-fs's conflict diffs
+ * would print secrets; and a run's files (secrets, merged edits, .yo-rc.json, the pristine copies)
+ * go to disk together in one journaled transaction (generators/lib/write), or not at all.
  */
 import Generator from 'yeoman-generator';
 import type { Answers } from '../lib/answers/types.js';
