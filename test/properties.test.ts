@@ -220,10 +220,9 @@ describe('every rejected answer set leaves the destination untouched', () => {
       .map(([answerSet, withStored]) => {
         // What the generator reads back from the JSON file (NaN and Infinity become null, -0 becomes 0).
         const file = answerSet.file === undefined ? undefined : (JSON.parse(JSON.stringify(answerSet.file)) as unknown);
-        // On the command line yeoman coerces --redis and --swarm to booleans: only booleans are given there.
+        // On the command line yeoman coerces boolean flags (--redis, --swarm, --public-health): only booleans are given there.
         const flags = { ...answerSet.flags };
-        if ('redis' in flags && typeof flags.redis !== 'boolean') delete flags.redis;
-        if ('swarm' in flags && typeof flags.swarm !== 'boolean') delete flags.swarm;
+        for (const key of ['redis', 'swarm', 'publicHealth'] as const) if (key in flags && typeof flags[key] !== 'boolean') delete flags[key];
         return { answerSet: { flags, file }, withStored };
       })
       .filter(({ answerSet, withStored }) => predict([...specs(answerSet), ...(withStored ? [{ name: '.yo-rc.json', origin: 'file' as const, values: STORED }] : [])]).problems.length > 0);

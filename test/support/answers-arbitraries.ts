@@ -110,6 +110,20 @@ const replicasFlag: FieldArbitraries = {
   invalidText: fc.oneof(fc.integer({ min: -100, max: 1000 }).map(String), mutated(fc.integer({ min: 1, max: 32 }).map(String)), fc.constantFrom('', '-1', ' 3', '3 ', '+3', '0x3', '3\n', '1e1', '3.0', '\u0663')),
 };
 
+const RESTART_POLICIES = ['unless-stopped', 'always', 'on-failure', 'no'];
+const restartPolicy = textField(fc.constantFrom(...RESTART_POLICIES), ['No', 'NO', 'false', 'always ', 'unless_stopped', 'on-failure:3', 'on_failure', 'never', '']);
+
+const rateFile: FieldArbitraries = {
+  valid: fc.integer({ min: 1, max: 100_000 }),
+  edge: fc.constantFrom(0, 1, 100_000, 100_001, -1, 20.5, -0, 1e300, Number.NaN, Number.POSITIVE_INFINITY),
+  invalidText: fc.oneof(fc.integer({ min: -1000, max: 1_000_000 }), fc.double(), fc.constantFrom('20', true, null)),
+};
+const rateFlag: FieldArbitraries = {
+  valid: fc.oneof(fc.integer({ min: 1, max: 100_000 }).map(String), fc.integer({ min: 1, max: 100_000 }).map((n) => `0${n}`)),
+  edge: fc.constantFrom('0', '1', '100000', '100001', '0020', '99999999999999999999'),
+  invalidText: fc.oneof(fc.integer({ min: -1000, max: 1_000_000 }).map(String), mutated(fc.integer({ min: 1, max: 100_000 }).map(String)), fc.constantFrom('', '-1', ' 20', '20 ', '+20', '0x14', '20\n', '2e1', '20.0', '\u0662\u0660')),
+};
+
 const unitSpelling = (unit: string) => fc.constantFrom(unit, unit.toUpperCase(), `${unit}b`, `${unit.toUpperCase()}B`, `${unit}B`, `${unit.toUpperCase()}b`);
 const memoryValid = fc.oneof(
   fc.tuple(fc.integer({ min: 128, max: 8192 }), unitSpelling('m')),
@@ -173,7 +187,12 @@ function fieldArbitraries(key: Key, origin: 'file' | 'flag', invalidWeight: numb
       return origin === 'file' ? portFile : portFlag;
     case 'redis':
     case 'swarm':
+    case 'publicHealth':
       return origin === 'file' ? booleanFile : booleanFlag;
+    case 'restart':
+      return restartPolicy;
+    case 'rateLimit':
+      return origin === 'file' ? rateFile : rateFlag;
     case 'backendReplicas':
       return origin === 'file' ? replicasFile : replicasFlag;
     case 'routes':

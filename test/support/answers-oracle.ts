@@ -16,6 +16,9 @@ export const FIELD_KEYS = [
   'serverName',
   'httpPort',
   'redis',
+  'restart',
+  'rateLimit',
+  'publicHealth',
   'memory.nginx',
   'memory.backend',
   'memory.postgres',
@@ -33,6 +36,9 @@ export const FLAG: Record<Key, string> = {
   serverName: 'server-name',
   httpPort: 'http-port',
   redis: 'redis',
+  restart: 'restart',
+  rateLimit: 'rate-limit',
+  publicHealth: 'public-health',
   'memory.nginx': 'memory-nginx',
   'memory.backend': 'memory-backend',
   'memory.postgres': 'memory-postgres',
@@ -105,7 +111,21 @@ function httpPort(raw: unknown, origin: Origin): Outcome {
   return accept(value);
 }
 
-/** A yes/no answer (redis, swarm): a boolean in files; yeoman gives flags as booleans too. */
+/** Restart policy of every service: one of Compose's four, spelled exactly (YAML's `no` is a string). */
+function restart(raw: unknown): Outcome {
+  const policies = ['unless-stopped', 'always', 'on-failure', 'no'];
+  return typeof raw === 'string' && policies.includes(raw) ? accept(raw) : reject(/must be one of "unless-stopped", "always", "on-failure", "no"/);
+}
+
+/** Requests per second per client: a whole number from 1 to 100000, digits on the command line. */
+function rateLimit(raw: unknown, origin: Origin): Outcome {
+  let value = raw;
+  if (origin === 'flag' && typeof raw === 'string' && raw.length > 0 && chars(raw).every(isDigit)) value = Number(raw);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 100000) return reject(/must be an integer from 1 to 100000/);
+  return accept(value);
+}
+
+/** A yes/no answer (redis, swarm, publicHealth): a boolean in files; yeoman gives flags as booleans too. */
 function boolean(raw: unknown): Outcome {
   return typeof raw === 'boolean' ? accept(raw) : reject(/must be true or false/);
 }
@@ -191,7 +211,12 @@ export function expectedOutcome(key: Key, raw: unknown, origin: Origin): Outcome
       return httpPort(raw, origin);
     case 'redis':
     case 'swarm':
+    case 'publicHealth':
       return boolean(raw);
+    case 'restart':
+      return restart(raw);
+    case 'rateLimit':
+      return rateLimit(raw, origin);
     case 'backendReplicas':
       return backendReplicas(raw, origin);
     case 'routes':
