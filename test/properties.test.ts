@@ -173,7 +173,7 @@ describe('every accepted answer set renders valid, injection-free files', () => 
 
   it(`holds exactly the answered values: compose.yaml, stack.yaml, both nginx configs, Python, README (${RUNS} mostly valid answer sets)`, () => {
     fc.assert(
-      fc.property(answerCase({ validWeight: 60, edgeWeight: 2, invalidWeight: 1, structuralPercent: 2 }), (answerSet) => {
+      fc.property(answerCase({ validWeight: 120, edgeWeight: 2, invalidWeight: 1, structuralPercent: 2 }), (answerSet) => {
         const outcome = agreeWithOracle(answerSet);
         if (!outcome) return;
         const { answers } = outcome.resolution;

@@ -124,6 +124,19 @@ const rateFlag: FieldArbitraries = {
   invalidText: fc.oneof(fc.integer({ min: -1000, max: 1_000_000 }).map(String), mutated(fc.integer({ min: 1, max: 100_000 }).map(String)), fc.constantFrom('', '-1', ' 20', '20 ', '+20', '0x14', '20\n', '2e1', '20.0', '\u0662\u0660')),
 };
 
+/** CPUs: hundredths from 0.01 to 256, null for none; the edges around both ends and in binary floating point. */
+const cpusValid = fc.oneof(fc.integer({ min: 1, max: 25_600 }).map((hundredths) => hundredths / 100), fc.constant(null));
+const cpusFile: FieldArbitraries = {
+  valid: cpusValid,
+  edge: fc.constantFrom(0.01, 0.29, 0.57, 1.15, 256, 0, 0.009, 0.001, 256.01, 257, -1, 0.125, 1e-7, 1e21, Number.NaN, Number.POSITIVE_INFINITY),
+  invalidText: fc.oneof(fc.double({ min: -10, max: 300 }), fc.constantFrom('0.5', '1', true, 'null', [])),
+};
+const cpusFlag: FieldArbitraries = {
+  valid: fc.integer({ min: 1, max: 25_600 }).map((hundredths) => (hundredths % 100 === 0 ? String(hundredths / 100) : (hundredths / 100).toFixed(hundredths % 10 === 0 ? 1 : 2))),
+  edge: fc.constantFrom('0.01', '0.29', '256', '256.00', '256.01', '0', '0.0', '0.001', '.5', '5.', '0.50', '00.5', '1e1', 'null', ''),
+  invalidText: fc.oneof(mutated(fc.constantFrom('0.5', '1', '2.25')), fc.constantFrom('-1', ' 1', '1 ', '+1', '0x1', '1,5', '\u0661')),
+};
+
 const unitSpelling = (unit: string) => fc.constantFrom(unit, unit.toUpperCase(), `${unit}b`, `${unit.toUpperCase()}B`, `${unit}B`, `${unit.toUpperCase()}b`);
 const memoryValid = fc.oneof(
   fc.tuple(fc.integer({ min: 128, max: 8192 }), unitSpelling('m')),
@@ -193,6 +206,11 @@ function fieldArbitraries(key: Key, origin: 'file' | 'flag', invalidWeight: numb
       return restartPolicy;
     case 'rateLimit':
       return origin === 'file' ? rateFile : rateFlag;
+    case 'cpus.nginx':
+    case 'cpus.backend':
+    case 'cpus.postgres':
+    case 'cpus.redis':
+      return origin === 'file' ? cpusFile : cpusFlag;
     case 'backendReplicas':
       return origin === 'file' ? replicasFile : replicasFlag;
     case 'routes':
@@ -267,9 +285,10 @@ export function answerCase(weights: CaseOptions): fc.Arbitrary<AnswerCase> {
       if (value.where === 'flag' || value.where === 'both') flags[key] = value.flag;
       if (value.where === 'file' || value.where === 'both') {
         anyInFile = true;
-        if (key.startsWith('memory.')) {
-          if (!('memory' in document)) put(document, 'memory', {});
-          put(document['memory'] as Record<string, unknown>, key.slice('memory.'.length), value.file);
+        if (key.startsWith('memory.') || key.startsWith('cpus.')) {
+          const [parent, service] = key.split('.') as [string, string];
+          if (!(parent in document)) put(document, parent, {});
+          put(document[parent] as Record<string, unknown>, service, value.file);
         } else {
           put(document, key, value.file);
         }

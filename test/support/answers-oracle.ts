@@ -23,6 +23,10 @@ export const FIELD_KEYS = [
   'memory.backend',
   'memory.postgres',
   'memory.redis',
+  'cpus.nginx',
+  'cpus.backend',
+  'cpus.postgres',
+  'cpus.redis',
   'routes',
   'swarm',
   'backendReplicas',
@@ -43,6 +47,10 @@ export const FLAG: Record<Key, string> = {
   'memory.backend': 'memory-backend',
   'memory.postgres': 'memory-postgres',
   'memory.redis': 'memory-redis',
+  'cpus.nginx': 'cpus-nginx',
+  'cpus.backend': 'cpus-backend',
+  'cpus.postgres': 'cpus-postgres',
+  'cpus.redis': 'cpus-redis',
   routes: 'routes',
   swarm: 'swarm',
   backendReplicas: 'backend-replicas',
@@ -123,6 +131,32 @@ function rateLimit(raw: unknown, origin: Origin): Outcome {
   if (origin === 'flag' && typeof raw === 'string' && raw.length > 0 && chars(raw).every(isDigit)) value = Number(raw);
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 100000) return reject(/must be an integer from 1 to 100000/);
   return accept(value);
+}
+
+/**
+ * CPUs of one container: a number from 0.01 to 256 with at most two decimals, or null (no limit);
+ * on the command line, digits with an optional point and one or two decimals. Decided on the
+ * decimal text of the value, never on binary arithmetic.
+ */
+function cpus(raw: unknown, origin: Origin): Outcome {
+  const broken = reject(/must be a number of CPUs from 0\.01 to 256 with at most two decimals, or null for no limit/);
+  if (raw === null) return accept(null);
+  let text: string;
+  if (origin === 'flag') {
+    if (typeof raw !== 'string') return broken;
+    const [whole = '', decimals, ...rest] = raw.split('.');
+    if (rest.length > 0 || whole === '' || !chars(whole).every(isDigit) || (decimals !== undefined && (decimals.length < 1 || decimals.length > 2 || !chars(decimals).every(isDigit)))) return broken;
+    text = raw;
+  } else {
+    if (typeof raw !== 'number' || !Number.isFinite(raw)) return broken;
+    text = String(raw);
+    if (text.includes('e')) return broken; // below 1e-6 or above 1e21: outside 0.01-256 either way
+  }
+  const [whole = '', decimals = ''] = text.split('.');
+  if (decimals.length > 2 || whole.startsWith('-')) return broken;
+  const hundredths = BigInt(whole) * 100n + BigInt(decimals.padEnd(2, '0') || '0');
+  if (hundredths < 1n || hundredths > 25600n) return broken;
+  return accept(Number(text));
 }
 
 /** A yes/no answer (redis, swarm, publicHealth): a boolean in files; yeoman gives flags as booleans too. */
@@ -217,6 +251,11 @@ export function expectedOutcome(key: Key, raw: unknown, origin: Origin): Outcome
       return restart(raw);
     case 'rateLimit':
       return rateLimit(raw, origin);
+    case 'cpus.nginx':
+    case 'cpus.backend':
+    case 'cpus.postgres':
+    case 'cpus.redis':
+      return cpus(raw, origin);
     case 'backendReplicas':
       return backendReplicas(raw, origin);
     case 'routes':
@@ -252,14 +291,15 @@ function flatten(document: unknown, problems: Prediction['problems']): Map<Key, 
   }
   for (const key of Object.keys(document)) {
     const value = document[key];
-    if (key === 'memory') {
+    if (key === 'memory' || key === 'cpus') {
+      // Both nest one answer per service.
       if (!isMapping(value)) {
-        problems.push({ field: 'memory', rule: /must be a mapping/ });
+        problems.push({ field: key, rule: /must be a mapping/ });
         continue;
       }
       for (const sub of Object.keys(value)) {
-        if ((MEMORY_SERVICES as readonly string[]).includes(sub)) values.set(`memory.${sub}` as Key, value[sub]);
-        else problems.push({ field: `memory.${sub}`, rule: /is not a known answer/ });
+        if ((MEMORY_SERVICES as readonly string[]).includes(sub)) values.set(`${key}.${sub}` as Key, value[sub]);
+        else problems.push({ field: `${key}.${sub}`, rule: /is not a known answer/ });
       }
     } else if ((FIELD_KEYS as readonly string[]).includes(key) && !key.includes('.')) {
       values.set(key as Key, value);

@@ -138,8 +138,9 @@ function cpuField(service: BudgetedService): Field<number | null> {
     parse(raw, origin) {
       if (raw === null) return ok(null);
       const value = origin === 'flag' && typeof raw === 'string' && /^[0-9]+(\.[0-9]{1,2})?$/.test(raw) ? Number(raw) : raw;
-      // Two decimals at most: Compose and the engines work in hundredths of a CPU.
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0.01 || value > 256 || Math.round(value * 100) !== value * 100) {
+      // Two decimals at most: Compose and the engines work in hundredths of a CPU. Compared as the
+      // decimal the value prints as: 0.29 * 100 is 28.999999999999996 in binary floating point.
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0.01 || value > 256 || Number(value.toFixed(2)) !== value) {
         return broken('must be a number of CPUs from 0.01 to 256 with at most two decimals, or null for no limit');
       }
       return ok(value);

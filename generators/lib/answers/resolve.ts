@@ -30,7 +30,9 @@ export function flattenDocument(document: unknown, name: string, problems: Answe
   for (const [key, value] of Object.entries(document)) {
     if (NESTED_PARENTS.has(key)) {
       if (!isPlainObject(value)) {
-        problems.push({ field: key, value, rule: `in ${name} must be a mapping (e.g. { "nginx": "64m" })` });
+        // The example in the parent's own terms: a memory size, or a number of CPUs.
+        const example = key === 'cpus' ? '{ "nginx": 0.5 }' : '{ "nginx": "64m" }';
+        problems.push({ field: key, value, rule: `in ${name} must be a mapping (e.g. ${example})` });
         continue;
       }
       for (const [subKey, subValue] of Object.entries(value)) {
