@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseMemorySize } from '../generators/lib/answers/memory-size.js';
-import { entryLimits, GUNICORN_THREADS, gunicornWorkers, nginxSettings, postgresSettings, redisSettings, tmpfsMount } from '../generators/lib/stack/tuning.js';
+import { entryLimits, GUNICORN_THREADS, LIMIT_CONN_MAX, gunicornWorkers, nginxSettings, postgresSettings, redisSettings, tmpfsMount } from '../generators/lib/stack/tuning.js';
 import { EXAMPLE_ANSWERS_JSON, generate } from './support/generate.js';
 import { readCompose } from './support/stack-files.js';
 
@@ -69,6 +69,12 @@ describe('entryLimits', () => {
     expect(entryLimits(64 * MiB, parseMemorySize('10m')!, 40).largeBodiesPerClient).toBe(1);
     expect(entryLimits(256 * MiB, parseMemorySize('4m')!, 40).largeBodiesPerClient).toBe(16);
     expect(entryLimits(16 * MiB, parseMemorySize('4m')!, 40).largeBodiesPerClient).toBe(1);
+    // Found by the property tests: a 1k body in a 64m /tmp would be 65536, which nginx refuses;
+    // no more large bodies than connections, and no limit_conn of 65536 or more at all.
+    const tiny = entryLimits(1706 * MiB, parseMemorySize('1k')!, 199_974);
+    expect(tiny.connectionsPerClient).toBeLessThanOrEqual(LIMIT_CONN_MAX);
+    expect(tiny.largeBodiesPerClient).toBeLessThanOrEqual(tiny.connectionsPerClient);
+    expect(entryLimits(64 * MiB, parseMemorySize('1k')!, 40).largeBodiesPerClient).toBe(80);
     // The Content-Length pattern: 17000 bytes and up, nothing below (the memory buffer is 16k).
     const large = new RegExp(entryLimits(64 * MiB, parseMemorySize('10m')!, 40).largeBodyLength);
     for (const length of ['17000', '19999', '20000', '99999', '100000', '10485760']) expect(large.test(length), length).toBe(true);

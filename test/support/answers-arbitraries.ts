@@ -149,6 +149,13 @@ const memoryEdges = [
   '1.5g', '0m', '064m', '-1m', ' 64m', '64m ', '64', 'm', '64 m', '64mib', '1e3m', '99999999g', '9999999999999g', '99999999999999999999m', '${MEM}', '64m;', '64\u212a',
 ];
 const memory = textField(memoryValid, memoryEdges);
+// Bodies from 1k to 16m: most fit the /tmp of most nginx budgets (a quarter of memory.nginx), some not.
+const bodyValid = fc.oneof(
+  fc.tuple(fc.integer({ min: 1, max: 16_384 }), unitSpelling('k')),
+  fc.tuple(fc.integer({ min: 1, max: 16 }), unitSpelling('m')),
+  fc.tuple(fc.integer({ min: 1024, max: 16 * 2 ** 20 }), fc.constantFrom('b', 'B')),
+).map(([amount, unit]) => `${amount}${unit}`);
+const maxBody = textField(bodyValid, ['1k', '1023b', '1024b', '12m', '13m', '64m', '65m', '1g', '0k', '1.5m', '10 m', '10mib', '-1m', '${BODY}', '10m;', '']);
 
 const segment = fc.stringMatching(/^[A-Za-z0-9._~-]{1,10}$/);
 const routePath = fc.tuple(fc.array(segment, { minLength: 1, maxLength: 4 }), fc.boolean()).map(([segments, slash]) => `/${segments.join('/')}${slash ? '/' : ''}`);
@@ -211,6 +218,8 @@ function fieldArbitraries(key: Key, origin: 'file' | 'flag', invalidWeight: numb
     case 'cpus.postgres':
     case 'cpus.redis':
       return origin === 'file' ? cpusFile : cpusFlag;
+    case 'maxBodySize':
+      return maxBody;
     case 'backendReplicas':
       return origin === 'file' ? replicasFile : replicasFlag;
     case 'routes':

@@ -27,6 +27,7 @@ export const FIELD_KEYS = [
   'cpus.backend',
   'cpus.postgres',
   'cpus.redis',
+  'maxBodySize',
   'routes',
   'swarm',
   'backendReplicas',
@@ -51,6 +52,7 @@ export const FLAG: Record<Key, string> = {
   'cpus.backend': 'cpus-backend',
   'cpus.postgres': 'cpus-postgres',
   'cpus.redis': 'cpus-redis',
+  maxBodySize: 'max-body-size',
   routes: 'routes',
   swarm: 'swarm',
   backendReplicas: 'backend-replicas',
@@ -176,7 +178,8 @@ const UNIT = { b: 1n, k: 1024n, m: 1024n ** 2n, g: 1024n ** 3n } as const;
 export const MEMORY_FLOOR: Record<(typeof MEMORY_SERVICES)[number], bigint> = { nginx: 16n * UNIT.m, backend: 128n * UNIT.m, postgres: 128n * UNIT.m, redis: 16n * UNIT.m };
 const CEILING = 1024n * UNIT.g;
 
-function memory(service: (typeof MEMORY_SERVICES)[number], raw: unknown): Outcome {
+/** A size as the README writes it (whole number and unit, any case, kb/mb/gb too): bytes and the stored text. */
+function size(raw: unknown): { bytes: bigint; text: string } | Outcome {
   if (typeof raw !== 'string') return reject(/must be a string: must be a whole number followed by a unit/);
   const format = reject(/must be a whole number followed by a unit b, k, m or g/);
   let digits = 0;
@@ -186,9 +189,30 @@ function memory(service: (typeof MEMORY_SERVICES)[number], raw: unknown): Outcom
   if (digits === 0 || amount.startsWith('0')) return format;
   if (!['b', 'k', 'kb', 'm', 'mb', 'g', 'gb'].includes(unit) || !/^[a-zA-Z]+$/.test(raw.slice(digits))) return format;
   const bytes = BigInt(amount) * UNIT[unit[0] as keyof typeof UNIT];
-  if (bytes < MEMORY_FLOOR[service]) return reject(new RegExp(`is below the \\d+m the ${service} service needs to start`));
   if (bytes > CEILING) return reject(/is above the ceiling of 1024g/);
-  return accept(`${amount}${unit[0]}`);
+  return { bytes, text: `${amount}${unit[0]}` };
+}
+
+function memory(service: (typeof MEMORY_SERVICES)[number], raw: unknown): Outcome {
+  const parsed = size(raw);
+  if ('ok' in parsed) return parsed;
+  if (parsed.bytes < MEMORY_FLOOR[service]) return reject(new RegExp(`is below the \\d+m the ${service} service needs to start`));
+  return accept(parsed.text);
+}
+
+/** The largest request body: a size from 1k (room for a form post). Whether it fits nginx's /tmp is a rule across answers (predict). */
+function maxBodySize(raw: unknown): Outcome {
+  const parsed = size(raw);
+  if ('ok' in parsed) return parsed;
+  if (parsed.bytes < UNIT.k) return reject(/is below 1k: nginx needs room for a form post/);
+  return accept(parsed.text);
+}
+
+/** nginx's /tmp: a quarter of its memory in whole mebibytes, from 1m to 64m. */
+function nginxScratch(memoryText: string): bigint {
+  const parsed = size(memoryText) as { bytes: bigint };
+  const mebibytes = parsed.bytes / 4n / UNIT.m;
+  return (mebibytes < 1n ? 1n : mebibytes > 64n ? 64n : mebibytes) * UNIT.m;
 }
 
 function routePath(raw: string): { path: string } | { rule: RegExp } {
@@ -256,6 +280,8 @@ export function expectedOutcome(key: Key, raw: unknown, origin: Origin): Outcome
     case 'cpus.postgres':
     case 'cpus.redis':
       return cpus(raw, origin);
+    case 'maxBodySize':
+      return maxBodySize(raw);
     case 'backendReplicas':
       return backendReplicas(raw, origin);
     case 'routes':
@@ -324,6 +350,12 @@ export function predict(sources: readonly SourceSpec[]): Prediction {
     const outcome = expectedOutcome(key, source.values.get(key), source.origin);
     if (outcome.ok) supplied[key] = outcome.value;
     else problems.push({ field: key, rule: outcome.rule });
+  }
+  // Rules across answers apply once every answer is valid on its own. nginx buffers a large body
+  // in its /tmp, so the largest must fit there (memory.nginx defaults to 50m).
+  if (problems.length === 0 && supplied.maxBodySize !== undefined) {
+    const body = (size(supplied.maxBodySize) as { bytes: bigint }).bytes;
+    if (body > nginxScratch((supplied['memory.nginx'] as string | undefined) ?? '50m')) problems.push({ field: 'maxBodySize', rule: /must fit nginx's \/tmp, \d+m \(a quarter of memory\.nginx .*, at most 64m\)/ });
   }
   return { problems, supplied };
 }

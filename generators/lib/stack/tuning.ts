@@ -151,17 +151,23 @@ export interface EntryLimits {
  * keep-alive connections), at least 10 (browsers open 6 per host), at most an eighth of nginx's
  * connections, so that no few clients can hold them all.
  */
+/** The largest limit_conn nginx accepts. */
+export const LIMIT_CONN_MAX = 65_535;
+
 export function entryLimits(nginxBudgetBytes: number, maxBody: MemorySize, burst: number): EntryLimits {
   const scratch = tmpfsMount('/tmp', nginxBudgetBytes).sizeBytes;
   const { workerProcesses, workerConnections } = nginxSettings(nginxBudgetBytes);
+  // nginx refuses a limit_conn of 65536 or more ("connection limit must be less 65536").
+  const connectionsPerClient = Math.min(clamp(burst * 2, 10, Math.floor((workerProcesses * workerConnections) / 8)), LIMIT_CONN_MAX);
   return {
     // nginx sizes take k, m or g, and plain bytes without a unit.
     maxBodySize: maxBody.text.replace(/b$/, ''),
     clientBodyBufferSize: '16k',
     proxyMaxTempFileSize: `${Math.floor(scratch / 4 / 1024)}k`,
-    connectionsPerClient: clamp(burst * 2, 10, Math.floor((workerProcesses * workerConnections) / 8)),
-    // As many largest bodies as /tmp holds, at least one: one client cannot fill /tmp for all.
-    largeBodiesPerClient: Math.max(1, Math.floor(scratch / maxBody.bytes)),
+    connectionsPerClient,
+    // As many largest bodies as /tmp holds, at least one: one client cannot fill /tmp for all
+    // (and never more than it may have connections).
+    largeBodiesPerClient: clamp(Math.floor(scratch / maxBody.bytes), 1, connectionsPerClient),
     largeBodyLength: '^(?:1[7-9][0-9]{3}|[2-9][0-9]{4}|[1-9][0-9]{5,})$',
   };
 }
