@@ -9,7 +9,7 @@ import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, r
 import { join } from 'node:path';
 import { ExitCode, UserError } from './errors.js';
 import { legacyRedisAcl, redisAcl } from './redis-acl.js';
-import { certificateForKey, newPrivateKeyPem } from './self-signed.js';
+import { certificateForKey, newPrivateKeyPem } from './tls/self-signed.js';
 import { SECRETS_DIRECTORY, SECRET_FILES, type SecretName } from './stack/secret-names.js';
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import helpers from 'yeoman-test';
 import SecureStackGenerator from '../../generators/app/generator.js';
-import { certificateForKey, newPrivateKeyPem } from '../../generators/lib/self-signed.js';
+import { certificateForKey, newPrivateKeyPem } from '../../generators/lib/tls/self-signed.js';
 
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
 export const EXAMPLE_ANSWERS_JSON = join(REPO_ROOT, 'examples/answers.json');

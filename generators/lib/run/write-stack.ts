@@ -15,7 +15,7 @@ import { REDIS_BACKEND_USER, REDIS_HEALTHCHECK_USER } from '../redis-acl.js';
 import { describePlan } from '../upgrade/describe.js';
 import { planRun, type FileOperation } from '../upgrade/plan.js';
 import { GENERATOR_KEY, STORED_CONFIG_FILE } from '../contract.js';
-import { storedConfigContent } from '../upgrade/stored-config.js';
+import { storedConfigContent } from '../answers/stored-config.js';
 import { assertNoSymlink, resolveInside } from '../write/safe-paths.js';
 import { applyOperations } from '../write/transaction.js';
 import type { RunLog } from './run-log.js';

@@ -2,7 +2,7 @@
  * .yo-rc.json, Yeoman's record of how a project was generated. The answers live under the
  * package's name; other generators' sections in the same file are kept as they are.
  */
-import type { StoredAnswers } from '../answers/types.js';
+import type { StoredAnswers } from './types.js';
 
 export function storedConfigContent(existing: string | undefined, namespace: string, answers: StoredAnswers): string {
   let document: Record<string, unknown> = {};
