@@ -1,7 +1,8 @@
 /**
- * Reads an answers file (JSON or YAML). JSON is parsed as YAML 1.2, of which it is a subset, so
- * both get the same safe treatment: core schema only (no custom tags such as !!python/object),
- * duplicate keys rejected, alias expansion bounded, errors with line and column.
+ * Reads an answers file (JSON or YAML). A .json file that is plain JSON with each key once is read
+ * with JSON.parse; anything else is parsed as YAML 1.2, of which JSON is a subset, so both get the
+ * same safe treatment: core schema only (no custom tags such as !!python/object), duplicate keys
+ * rejected, alias expansion bounded, errors with line and column.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, isAlias, isPair, isScalar, parseDocument, visit, type Document, type YAMLError } from 'yaml';
@@ -22,7 +23,69 @@ export function readAnswersFile(path: string): unknown {
   if (size > MAX_ANSWERS_FILE_BYTES) {
     throw new UserError(`Answers file ${path} is ${size} bytes; the limit is ${MAX_ANSWERS_FILE_BYTES}.`, ExitCode.invalidAnswers);
   }
-  return parseAnswersText(readFileSync(path, 'utf8'), path);
+  const text = readFileSync(path, 'utf8');
+  return (path.toLowerCase().endsWith('.json') ? parseStrictJson(text) : undefined) ?? parseAnswersText(text, path);
+}
+
+const NOT_STRICT_JSON = Symbol('not strict JSON');
+
+/**
+ * A .json file read with JSON.parse, several times faster than the YAML parser on a long route
+ * list, when it is plain JSON with each key once; else undefined (as for `null`), and the YAML path
+ * reads it and reports what is wrong with line and column. JSON.parse keeps the last of two equal
+ * keys silently, so keys are checked first; a document JSON.parse accepts reads the same as YAML
+ * 1.2 (of which JSON is a subset).
+ */
+function parseStrictJson(text: string): unknown {
+  if (text.includes('\u0000') || hasDuplicateKey(text)) return undefined;
+  const value = ((): unknown => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return NOT_STRICT_JSON;
+    }
+  })();
+  return value === NOT_STRICT_JSON || value === null ? undefined : value;
+}
+
+/**
+ * Whether an object in this JSON text (valid or not) repeats a key. Keys are compared decoded
+ * ("a" and "\u0061" are one key). Text that is not JSON may answer either way: JSON.parse or the
+ * YAML path decides about it.
+ */
+export function hasDuplicateKey(text: string): boolean {
+  const objects: (Set<string> | null)[] = []; // one entry per open brace or bracket; null for arrays
+  let expectingKey = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const top = objects.at(-1);
+      if (expectingKey && top) {
+        let key: string;
+        try {
+          key = JSON.parse(text.slice(i, end + 1)) as string;
+        } catch {
+          return false;
+        }
+        if (top.has(key)) return true;
+        top.add(key);
+        expectingKey = false;
+      }
+      i = end;
+    } else if (c === '{') {
+      objects.push(new Set());
+      expectingKey = true;
+    } else if (c === '[') {
+      objects.push(null);
+    } else if (c === '}' || c === ']') {
+      objects.pop();
+    } else if (c === ',') {
+      expectingKey = objects.at(-1) instanceof Set;
+    }
+  }
+  return false;
 }
 
 export function parseAnswersText(text: string, sourceName: string): unknown {
