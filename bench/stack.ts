@@ -26,7 +26,7 @@ import { BACKEND_HEALTH_PATH, BACKEND_PORT, NGINX_HTTP_PORT } from '../generator
 import { planStack, type StackPlan } from '../test/e2e/runner/compose.js';
 import type { StackDriver } from '../test/e2e/support/driver.js';
 import { BARE_PROXY_SERVICE, addBareProxyService } from './bare-proxy.js';
-import type { Engine, EngineName } from '../generators/lib/verify/engine.js';
+import type { Engine, EngineName } from '../verify/engine.js';
 import { median } from './generation.js';
 import { cpuSecondsReader } from './cgroup-cpu.js';
 import { load, wrkAvailable, type LoadSample } from './load.js';

@@ -43,7 +43,7 @@ function parseFlags(argv: string[]): Record<string, unknown> {
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'verify') {
     // The checks of a running stack: a separate command with flags of its own.
-    const { runVerify } = await import('../generators/lib/verify/command.js');
+    const { runVerify } = await import('../verify/command.js');
     return runVerify(argv.slice(1), process.cwd());
   }
   const options = parseFlags(argv);

@@ -1,6 +1,6 @@
 /** verify's guard against probes that would leave the machine (checks.ts offHostRoute), on real `ip` output. */
 import { describe, expect, it } from 'vitest';
-import { offHostRoute } from '../generators/lib/verify/checks.js';
+import { offHostRoute } from '../verify/checks.js';
 
 const DEFAULT = 'default via 192.0.2.1 dev eth0 \n';
 

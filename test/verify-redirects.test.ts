@@ -1,6 +1,6 @@
 /** verify's redirect rule: a redirect must keep the host and port the client used. */
 import { describe, expect, it } from 'vitest';
-import { clientUrl, hostHeader, redirectProblem } from '../generators/lib/verify/redirects.js';
+import { clientUrl, hostHeader, redirectProblem } from '../verify/redirects.js';
 
 describe('clientUrl and hostHeader', () => {
   it('name the published port unless it is the scheme default', () => {

@@ -1,7 +1,7 @@
 /**
  * End to end on Docker Engine: generated stacks built and booted from their own compose.yaml by a
  * real Compose client (docker-compose 1.29, see support/docker.ts) on the private dockerd that
- * global-setup.ts starts, and checked by the shipped checks (generators/lib/verify). Sized for 2
+ * global-setup.ts starts, and checked by the shipped checks (verify/). Sized for 2
  * cores: every backend image is built before any stack boots, then at most E2E_STACKS_AT_ONCE
  * stacks (default 3) run at a time, each taken down when its test ends.
  */
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planStack } from './runner/compose.js';
 import { BACKEND_HEALTH_PATH, BACKEND_PORT, NGINX_HEALTH_PORT } from '../../generators/lib/contract.js';
-import { readExpectedStack } from '../../generators/lib/verify/stack.js';
+import { readExpectedStack } from '../../verify/stack.js';
 import { IMAGES } from '../../generators/lib/stack/images.js';
 import { DockerComposeDriver, dockerEnv } from './support/docker.js';
 import { selfTestProblems } from './support/self-test.js';

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runProcess } from '../../generators/lib/verify/engine.js';
+import { runProcess } from '../../verify/engine.js';
 import { enginePrerequisite, phaseTimer, removeTemporaryDirectories, stackDirectory } from './support/stacks.js';
 import {
   deployStack,

@@ -11,7 +11,7 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND_HEALTH_PATH } from '../../generators/lib/contract.js';
 import { BACKEND_DRAIN_SECONDS } from '../../generators/lib/stack/swarm.js';
-import { runProcess } from '../../generators/lib/verify/engine.js';
+import { runProcess } from '../../verify/engine.js';
 import { DockerComposeDriver, dockerEnv } from './support/docker.js';
 import { enginePrerequisite, EXAMPLE_ANSWERS, generateStack, removeTemporaryDirectories, stackDirectory, verifyCommand } from './support/stacks.js';
 import {

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it, vi } from 'vitest';
-import { runVerify } from '../../generators/lib/verify/command.js';
-import { composeFileFor } from '../../generators/lib/verify/compose-client.js';
-import { formatReport } from '../../generators/lib/verify/report.js';
+import { runVerify } from '../../verify/command.js';
+import { composeFileFor } from '../../verify/compose-client.js';
+import { formatReport } from '../../verify/report.js';
 import { EXAMPLE_ANSWERS, generateStack, stackDirectory } from './support/stacks.js';
 
 describe('verify command', () => {

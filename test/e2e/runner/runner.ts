@@ -18,7 +18,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Engine } from '../../../generators/lib/verify/engine.js';
+import { Engine } from '../../../verify/engine.js';
 import { planStack, type ServicePlan, type StackPlan } from './compose.js';
 
 const ENGINE_DIR = new URL('../engine/', import.meta.url).pathname;

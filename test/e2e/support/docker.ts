@@ -8,9 +8,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
-import { detectComposeClient, mustCompose, type ComposeClient } from '../../../generators/lib/verify/compose-client.js';
-import { recreateService } from '../../../generators/lib/verify/command.js';
-import { Engine, runProcess } from '../../../generators/lib/verify/engine.js';
+import { detectComposeClient, mustCompose, type ComposeClient } from '../../../verify/compose-client.js';
+import { recreateService } from '../../../verify/command.js';
+import { Engine, runProcess } from '../../../verify/engine.js';
 import type { RecreateOptions, StackDriver } from './driver.js';
 
 const ENGINE_DIR = new URL('../engine/', import.meta.url).pathname;

@@ -3,7 +3,7 @@
  * client (docker.ts), or podman through the project's own runner (podman.ts). The tests and the
  * self-test are written against this interface only.
  */
-import type { Engine, EngineName } from '../../../generators/lib/verify/engine.js';
+import type { Engine, EngineName } from '../../../verify/engine.js';
 
 export interface RecreateOptions {
   /** Report a service that does not become healthy instead of throwing (the self-test's breakages). */

@@ -7,8 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { writeCompose } from './compose-file.js';
-import type { CheckGroup, CheckResult } from '../../../generators/lib/verify/checks.js';
-import { formatReport } from '../../../generators/lib/verify/report.js';
+import type { CheckGroup, CheckResult } from '../../../verify/checks.js';
+import { formatReport } from '../../../verify/report.js';
 import { expectAllPassed, verifyStack } from './stacks.js';
 import type { StackDriver } from './driver.js';
 

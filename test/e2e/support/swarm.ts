@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { runProcess, type ExecResult } from '../../../generators/lib/verify/engine.js';
+import { runProcess, type ExecResult } from '../../../verify/engine.js';
 import { dockerEnv } from './docker.js';
 
 const ENGINE_DIR = new URL('../engine/', import.meta.url).pathname;

@@ -1,6 +1,6 @@
 /** The pass/fail table `verify` prints, one row per check, plain text (CI logs, no colour). */
 import type { CheckResult } from './checks.js';
-import { escapeControls } from '../errors.js';
+import { escapeControls } from '../generators/lib/errors.js';
 
 const GROUP_NUMBERS: Record<string, string> = { health: '1', routing: '2', isolation: '3', auth: '4', secrets: '5', persistence: '6', audit: '7' };
 const MAX_DETAIL = 110;

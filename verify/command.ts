@@ -9,7 +9,7 @@ import { CANDIDATES, detectComposeClient, mustCompose, type ComposeClient, type 
 import { detectEngine, Engine, type EngineName } from './engine.js';
 import { formatReport } from './report.js';
 import { readExpectedStack } from './stack.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode } from '../generators/lib/errors.js';
 
 export const VERIFY_HELP = `Usage: secure-stack verify [--engine docker|podman|swarm] [--persistence] [--audit] [--only 1,2,...]
 

@@ -6,8 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
-import { parseMemorySize } from '../answers/memory-size.js';
-import { GENERATOR_KEY, NGINX_HTTP_PORT, NGINX_HTTPS_PORT, STORED_CONFIG_FILE } from '../contract.js';
+import { parseMemorySize } from '../generators/lib/answers/memory-size.js';
+import { GENERATOR_KEY, NGINX_HTTP_PORT, NGINX_HTTPS_PORT, STORED_CONFIG_FILE } from '../generators/lib/contract.js';
 
 export interface ExpectedService {
   name: string;

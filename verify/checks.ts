@@ -7,9 +7,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { runProcess, type ContainerInfo, type Engine } from './engine.js';
 import { httpGet, httpGetPaced, type Endpoint, type HttpAnswer } from './http.js';
-import { BACKEND_HEALTH_PATH, NGINX_HEALTH_PATH, NGINX_HEALTH_PORT, NGINX_HTTP_PORT, NGINX_HTTPS_PORT, SECRETS_MOUNT_DIRECTORY } from '../contract.js';
-import { auditRows } from '../audit/audit-check.js';
-import { REDIS_BACKEND_USER, REDIS_HEALTHCHECK_USER } from '../redis-acl.js';
+import { BACKEND_HEALTH_PATH, NGINX_HEALTH_PATH, NGINX_HEALTH_PORT, NGINX_HTTP_PORT, NGINX_HTTPS_PORT, SECRETS_MOUNT_DIRECTORY } from '../generators/lib/contract.js';
+import { auditRows } from '../generators/lib/audit/audit-check.js';
+import { REDIS_BACKEND_USER, REDIS_HEALTHCHECK_USER } from '../generators/lib/redis-acl.js';
 import { clientUrl, followRedirects, hostHeader, redirectProblem } from './redirects.js';
 import { secretNeedles, type ExpectedStack } from './stack.js';
 
