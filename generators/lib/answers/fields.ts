@@ -4,116 +4,12 @@
  * typed `Answers` value (see resolve.ts). Adding a question means adding one entry here.
  */
 import { MEMORY_CEILING_BYTES, MEMORY_RULE, formatMebibytes, parseMemorySize, type MemorySize } from './memory-size.js';
-import { MAX_ROUTES, normaliseRoutePath, type Route } from './routes.js';
-import { isIP } from 'node:net';
-import { ALL_INTERFACES, RESTART_POLICIES, TLS_MODES, type Answers, type BudgetedService, type JsonValue, type RestartPolicy, type TlsMode } from './types.js';
-import { describeValue } from '../errors.js';
-import { tmpfsMount } from '../stack/tuning.js';
-
-export type Parsed<V> = { ok: true; value: V } | { ok: false; rule: string };
-/** Where a raw value came from: files hold typed JSON/YAML values, flags hold strings. */
-export type Origin = 'file' | 'flag';
-
-export interface DefaultContext {
-  /** Base name of the destination directory. */
-  destinationName: string;
-  /** Answers resolved so far (fields are resolved in declaration order). */
-  resolved: Partial<FlatAnswers>;
-}
-
-export type PromptKind = 'input' | 'confirm';
-
-export interface Field<V> {
-  /** Public answers-file key; a dot nests it (`memory.nginx` is `{ "memory": { "nginx": … } }`). */
-  readonly key: string;
-  /** CLI flag name without the leading dashes. */
-  readonly flag: string;
-  readonly flagType: 'string' | 'boolean';
-  readonly description: string;
-  readonly prompt: PromptKind;
-  /** Human summary of the default, for help text and the README. */
-  readonly defaultText: string;
-  parse(raw: unknown, origin: Origin): Parsed<V>;
-  defaultValue(context: DefaultContext): V;
-  /** JSON form for the answers file and `.yo-rc.json`; parse(serialise(v), 'file') gives v back. */
-  serialise(value: V): JsonValue;
-  /** Asked interactively only when this holds; otherwise it takes its default silently. */
-  askedWhen?(resolved: Partial<FlatAnswers>): boolean;
-}
-
-/**
- * Answers keyed as the fields are: the nested budgets flattened to their dotted public keys
- * ("memory.nginx"), everything else as in Answers.
- */
-export type FlatAnswers = Omit<Answers, 'memory' | 'cpus'> & {
-  [Service in BudgetedService as `memory.${Service}`]: MemorySize;
-} & {
-  [Service in BudgetedService as `cpus.${Service}`]: number | null;
-};
-export type FieldKey = keyof FlatAnswers;
-
-
-const ok = <V>(value: V): Parsed<V> => ({ ok: true, value });
-const broken = <V>(rule: string): Parsed<V> => ({ ok: false, rule });
-
-function parseText(raw: unknown, pattern: RegExp, maxLength: number, rule: string): Parsed<string> {
-  if (typeof raw !== 'string') return broken('must be a string');
-  if (raw.length > maxLength) return broken(`must be at most ${maxLength} characters`);
-  return pattern.test(raw) ? ok(raw) : broken(rule);
-}
-
-const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/;
-// The project name also names the backend image, `<projectName>-backend:local`, and Docker's
-// reference grammar joins lower-case letters and digits only by ".", "_", "__" or dashes: "a_",
-// "a_-b" or "a___b" are valid Compose project names but make `docker compose build` fail with
-// "invalid reference format". Trailing dashes are fine: they join the "-" of "-backend".
-const IMAGE_SAFE_PROJECT_NAME = /^[a-z0-9]+(?:(?:_{1,2}|-+)[a-z0-9]+)*-*$/;
-const PG_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
-
-export function parseProjectName(raw: unknown): Parsed<string> {
-  const parsed = parseText(raw, PROJECT_NAME, 63, 'must match ^[a-z0-9][a-z0-9_-]*$ (lower-case letters, digits, "_" and "-")');
-  if (parsed.ok && !IMAGE_SAFE_PROJECT_NAME.test(parsed.value)) {
-    return broken('must not end with "_" nor put "_" next to "-" or three "_" in a row: it names the backend image "<projectName>-backend"');
-  }
-  return parsed;
-}
-
-function parsePgIdentifier(raw: unknown): Parsed<string> {
-  // Identifiers are ASCII by this pattern, so 63 characters are 63 bytes (PostgreSQL's NAMEDATALEN - 1).
-  return parseText(raw, PG_IDENTIFIER, 63, 'must be a PostgreSQL identifier: ^[A-Za-z_][A-Za-z0-9_]*$');
-}
-
-function parseHostName(raw: unknown): Parsed<string> {
-  if (typeof raw !== 'string') return broken('must be a string');
-  // ASCII before lower-casing: "\u212A" (KELVIN SIGN) lower-cases to "k", so a look-alike host
-  // name would otherwise be accepted and silently stored as another name.
-  const name = /^[A-Za-z0-9.-]*$/.test(raw) ? raw.toLowerCase() : '';
-  const labels = name.split('.');
-  if (name.length === 0 || name.length > 253 || !labels.every((label) => HOST_LABEL.test(label))) {
-    return broken('must be an RFC 1123 host name: dot-separated labels of a-z, 0-9 and "-", each 1-63 characters, not starting or ending with "-"');
-  }
-  return ok(name);
-}
-
-/** An integer from min to max: a number in files, digits on the command line. */
-function integerBetween(min: number, max: number): (raw: unknown, origin: Origin) => Parsed<number> {
-  return (raw, origin) => {
-    const value = origin === 'flag' && typeof raw === 'string' && /^[0-9]+$/.test(raw) ? Number(raw) : raw;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) return broken(`must be an integer from ${min} to ${max}`);
-    return ok(value);
-  };
-}
-
-const parsePort = integerBetween(1, 65535);
-const parseRate = integerBetween(1, 100_000);
-/** More replicas than this is a bigger deployment than one stack file on a small swarm is meant for. */
-export const MAX_BACKEND_REPLICAS = 32;
-const parseReplicas = integerBetween(1, MAX_BACKEND_REPLICAS);
-
-function parseBoolean(raw: unknown): Parsed<boolean> {
-  return typeof raw === 'boolean' ? ok(raw) : broken('must be true or false');
-}
+import { nginxScratchBytes } from './cross-field.js';
+import { dbNameFromProjectName, projectNameFromDirectory } from './defaults.js';
+import type { Field, FieldKey, FlatAnswers } from './field.js';
+import { broken, MAX_BACKEND_REPLICAS, ok, parseBindAddress, parseBoolean, parseChoice, parseDbUser, parseHostName, parsePgIdentifier, parsePort, parseProjectName, parseRate, parseReplicas, parseRoutes, parseTlsPath } from './parsers.js';
+import type { Route } from './routes.js';
+import { ALL_INTERFACES, RESTART_POLICIES, TLS_MODES, type BudgetedService, type RestartPolicy, type TlsMode } from './types.js';
 
 /** Smallest limit each service starts and serves with (proved by the end-to-end tests). */
 export const MEMORY_FLOORS: Record<BudgetedService, string> = {
@@ -179,11 +75,6 @@ function memoryField(service: BudgetedService): Field<MemorySize> {
 const MAX_BODY_DEFAULT = parseMemorySize('10m')!;
 const MAX_BODY_FLOOR = parseMemorySize('1k')!;
 
-/** nginx's /tmp for a budget: request bodies beyond its small memory buffer are written there. */
-export function nginxScratchBytes(nginxBudgetBytes: number): number {
-  return tmpfsMount('/tmp', nginxBudgetBytes).sizeBytes;
-}
-
 const maxBodySizeField: Field<MemorySize> = {
   key: 'maxBodySize',
   flag: 'max-body-size',
@@ -206,116 +97,6 @@ const maxBodySizeField: Field<MemorySize> = {
   askedWhen: () => false,
 };
 
-export function parseRoutes(raw: unknown, origin: Origin): Parsed<Route[]> {
-  // On the command line routes are one comma-separated value: --routes /api,/admin
-  const list = origin === 'flag' && typeof raw === 'string' ? raw.split(',').filter((p) => p !== '') : raw;
-  if (!Array.isArray(list)) return broken('must be a list of routes, each { "path": "/api" } or a plain "/api"');
-  if (list.length > MAX_ROUTES) return broken(`must hold at most ${MAX_ROUTES} routes (got ${list.length})`);
-  const routes: Route[] = [];
-  const seen = new Map<string, string>();
-  for (const [index, item] of list.entries()) {
-    const path = routePathOf(item);
-    if (typeof path !== 'string') return broken(`item ${index}: ${path.rule}`);
-    const normalised = normaliseRoutePath(path);
-    // describeValue, not JSON.stringify: the path is raw input (bidi marks, megabytes of text).
-    if ('rule' in normalised) return broken(`item ${index} (${describeValue(path)}) ${normalised.rule}`);
-    // nginx and Django match paths case-sensitively, but /API beside /api is almost surely a typo.
-    const identity = normalised.path.toLowerCase();
-    const earlier = seen.get(identity);
-    if (earlier !== undefined) {
-      return broken(`item ${index} (${describeValue(path)}) duplicates ${describeValue(earlier)}: routes must be unique after normalisation (trailing "/" removed, case ignored)`);
-    }
-    seen.set(identity, path);
-    routes.push({ path: normalised.path });
-  }
-  return ok(routes);
-}
-
-function routePathOf(item: unknown): string | { rule: string } {
-  if (typeof item === 'string') return item;
-  if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-    return { rule: 'must be a string or an object { "path": "/..." }' };
-  }
-  const extra = Object.keys(item).filter((key) => key !== 'path');
-  if (extra.length > 0) return { rule: `has unknown key ${describeValue(extra[0])} (a route object holds only "path")` };
-  const path = (item as { path?: unknown }).path;
-  return typeof path === 'string' ? path : { rule: 'needs "path", a string' };
-}
-
-function parseChoice<T extends string>(choices: readonly T[]): (raw: unknown) => Parsed<T> {
-  return (raw) => (typeof raw === 'string' && (choices as readonly string[]).includes(raw) ? ok(raw as T) : broken(`must be one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`));
-}
-
-const IPV4 = /^(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
-
-function parseBindAddress(raw: unknown): Parsed<string> {
-  if (raw === ALL_INTERFACES) return ok(raw);
-  if (typeof raw !== 'string') return broken('must be a string');
-  if (IPV4.test(raw)) return ok(raw);
-  // IPv6: hex groups and colons only (no zone id, which Compose port syntax cannot carry).
-  if (/^[0-9A-Fa-f:.]{2,45}$/.test(raw) && isIP(raw) === 6) return ok(raw.toLowerCase());
-  return broken(`must be "${ALL_INTERFACES}" (all interfaces) or an IPv4 or IPv6 address such as "127.0.0.1" or "::1"`);
-}
-
-const TLS_PATH = /^\/?(?:[A-Za-z0-9_][A-Za-z0-9._-]*\/)*[A-Za-z0-9_][A-Za-z0-9._-]*$/;
-
-/** A certificate or key path: relative to the repository or absolute, plain characters, no "..". */
-function parseTlsPath(raw: unknown): Parsed<string | null> {
-  if (raw === null) return ok(null);
-  if (typeof raw !== 'string') return broken('must be a file path (a string) or null');
-  if (raw.length > 255 || !TLS_PATH.test(raw) || raw.split('/').some((segment) => segment === '..' || segment === '.')) {
-    return broken('must be a file path of A-Z a-z 0-9 . _ - and "/", relative to the repository or absolute, without "." or ".." segments');
-  }
-  return ok(raw);
-}
-
-/** Rules that join two answers; checked once every answer is known. */
-export function crossFieldProblems(flat: FlatAnswers): { field: FieldKey; value: unknown; rule: string }[] {
-  const problems: { field: FieldKey; value: unknown; rule: string }[] = [];
-  if (flat.tls === 'provided') {
-    if (flat.tlsCert === null) problems.push({ field: 'tlsCert', value: null, rule: 'is required when tls is "provided"' });
-    if (flat.tlsKey === null) problems.push({ field: 'tlsKey', value: null, rule: 'is required when tls is "provided"' });
-  }
-  if (flat.tls !== 'off' && flat.httpsPort === flat.httpPort) {
-    problems.push({ field: 'httpsPort', value: flat.httpsPort, rule: 'must differ from httpPort' });
-  }
-  // Browsers preload only names with a publicly trusted certificate, and leaving the list takes
-  // months: never for a self-signed certificate, and never by default.
-  if (flat.hstsPreload && flat.tls !== 'provided') {
-    problems.push({ field: 'hstsPreload', value: true, rule: `needs tls "provided": a ${flat.tls === 'off' ? 'stack without HTTPS' : 'self-signed certificate'} cannot be preloaded` });
-  }
-  // nginx writes a body beyond its memory buffer to /tmp, a tmpfs sized from its budget: a body
-  // that cannot fit there would fail with 500 however the rest of the stack is doing.
-  const scratch = nginxScratchBytes(flat['memory.nginx'].bytes);
-  if (flat.maxBodySize.bytes > scratch) {
-    problems.push({ field: 'maxBodySize', value: flat.maxBodySize.text, rule: `must fit nginx's /tmp, ${formatMebibytes(scratch)} (a quarter of memory.nginx ${flat['memory.nginx'].text}, at most 64m): lower it or raise memory.nginx` });
-  }
-  // A Swarm service's published port has no host address: it listens on every address of its
-  // node. Writing the stack file anyway would silently widen what the user asked for.
-  if (flat.swarm && flat.bindAddress !== ALL_INTERFACES) {
-    problems.push({ field: 'bindAddress', value: flat.bindAddress, rule: `must be "${ALL_INTERFACES}" with swarm: Swarm publishes a port on every address of its node` });
-  }
-  return problems;
-}
-
-/** Default project name: the directory's name made into a valid Compose project name. */
-export function projectNameFromDirectory(directoryName: string): string {
-  const name = directoryName
-    .toLowerCase()
-    .replace(/[^a-z0-9_-]+/g, '-')
-    // Keep it a valid image name too (see IMAGE_SAFE_PROJECT_NAME): "_" beside "-", or "___", becomes "-".
-    .replace(/[_-]+/g, (run) => (/^(?:_{1,2}|-+)$/.test(run) ? run : '-'))
-    .replace(/^[^a-z0-9]+/, '')
-    .slice(0, 63)
-    .replace(/[-_]+$/, '');
-  return name === '' ? 'secure-stack' : name;
-}
-
-export function dbNameFromProjectName(projectName: string): string {
-  const name = projectName.replace(/-/g, '_');
-  return (/^[0-9]/.test(name) ? `db_${name}` : name).slice(0, 63);
-}
-
 /**
  * A plain answer: its JSON value is its typed value, so it is stored as it is; a text prompt
  * unless it is a yes/no question. `fixedDefault` also gives the help text's default.
@@ -336,14 +117,6 @@ function plainAnswer<V extends string | number | boolean | null>(
     serialise: (value) => value,
     askedWhen: spec.askedWhen,
   };
-}
-
-function parseDbUser(raw: unknown): Parsed<string> {
-  const parsed = parsePgIdentifier(raw);
-  if (parsed.ok && parsed.value.toLowerCase().startsWith('pg_')) return broken('must not start with "pg_" (reserved by PostgreSQL)');
-  // The database's owner role, a superuser: the backend's role must be another.
-  if (parsed.ok && parsed.value === 'db_owner') return broken('must not be "db_owner", the database\'s owner role, which the backend never uses');
-  return parsed;
 }
 
 export const FIELDS = {
@@ -474,23 +247,3 @@ export const FIELDS = {
 } satisfies { [K in FieldKey]: Field<FlatAnswers[K]> };
 
 export const FIELD_LIST: readonly Field<unknown>[] = Object.values(FIELDS) as Field<unknown>[];
-
-/** The value at a dotted answer key ("memory.nginx") of a nested answers object. */
-export function valueAt(answers: object, key: string): unknown {
-  return key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], answers);
-}
-
-/** Nests flat answers by their dotted keys: { "memory.nginx": x } becomes { memory: { nginx: x } }. */
-export function nestByKey(flat: Record<string, unknown>): Record<string, unknown> {
-  const nested: Record<string, unknown> = {};
-  for (const field of FIELD_LIST) {
-    const [parent, child] = field.key.split('.') as [string, string | undefined];
-    if (child === undefined) nested[parent] = flat[field.key];
-    else nested[parent] = { ...((nested[parent] as Record<string, unknown> | undefined) ?? {}), [child]: flat[field.key] };
-  }
-  return nested;
-}
-
-export function toAnswers(flat: FlatAnswers): Answers {
-  return nestByKey(flat as unknown as Record<string, unknown>) as unknown as Answers;
-}

@@ -4,7 +4,10 @@
  * All problems of all supplied values are reported at once.
  */
 import { InvalidAnswersError, type AnswerProblem } from '../errors.js';
-import { crossFieldProblems, FIELD_LIST, nestByKey, toAnswers, valueAt, type FieldKey, type FlatAnswers, type Origin } from './fields.js';
+import { crossFieldProblems } from './cross-field.js';
+import type { FieldKey, FlatAnswers, Origin } from './field.js';
+import { FIELD_LIST } from './fields.js';
+import { nestByKey, toAnswers, valueAt } from './nesting.js';
 import type { Answers, StoredAnswers } from './types.js';
 
 export interface RawSource {

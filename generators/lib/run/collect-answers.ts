@@ -5,7 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { FIELD_LIST, valueAt, type Field, type FieldKey } from '../answers/fields.js';
+import type { Field, FieldKey } from '../answers/field.js';
+import { FIELD_LIST } from '../answers/fields.js';
+import { valueAt } from '../answers/nesting.js';
 import { completeWithDefaults, flattenDocument, serialiseAnswers, validateSupplied, type RawSource, type SuppliedAnswers } from '../answers/resolve.js';
 import type { Answers } from '../answers/types.js';
 import { ExitCode, InvalidAnswersError, UserError, type AnswerProblem } from '../errors.js';
