@@ -110,6 +110,12 @@ const replicasFlag: FieldArbitraries = {
   invalidText: fc.oneof(fc.integer({ min: -100, max: 1000 }).map(String), mutated(fc.integer({ min: 1, max: 32 }).map(String)), fc.constantFrom('', '-1', ' 3', '3 ', '+3', '0x3', '3\n', '1e1', '3.0', '\u0663')),
 };
 
+const bindAddress = textField(
+  // "*" most often: any other address and swarm together are refused, and accepted sets must stay the many.
+  fc.oneof({ arbitrary: fc.constant('*'), weight: 4 }, { arbitrary: fc.ipV4(), weight: 1 }, { arbitrary: fc.ipV6(), weight: 1 }, { arbitrary: fc.ipV6().map((address) => address.toUpperCase()), weight: 1 }),
+  ['0.0.0.0', '127.0.0.1', '::', '::1', '255.255.255.255', '256.1.1.1', '01.2.3.4', '1.2.3', '1.2.3.4.5', '[::1]', 'fe80::1%eth0', '1:2:3:4:5:6:7:8:9', '1::2::3', '::ffff:1.2.3.4', '::ffff:01.2.3.4', '1:2:3:4:5:6:7::', 'localhost', '**', '', ' 127.0.0.1', '127.0.0.1:8080'],
+);
+
 const RESTART_POLICIES = ['unless-stopped', 'always', 'on-failure', 'no'];
 const restartPolicy = textField(fc.constantFrom(...RESTART_POLICIES), ['No', 'NO', 'false', 'always ', 'unless_stopped', 'on-failure:3', 'on_failure', 'never', '']);
 
@@ -211,6 +217,8 @@ function fieldArbitraries(key: Key, origin: 'file' | 'flag', invalidWeight: numb
       return origin === 'file' ? booleanFile : booleanFlag;
     case 'restart':
       return restartPolicy;
+    case 'bindAddress':
+      return bindAddress;
     case 'rateLimit':
       return origin === 'file' ? rateFile : rateFlag;
     case 'cpus.nginx':

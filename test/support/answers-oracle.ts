@@ -17,6 +17,7 @@ export const FIELD_KEYS = [
   'httpPort',
   'redis',
   'restart',
+  'bindAddress',
   'rateLimit',
   'publicHealth',
   'memory.nginx',
@@ -42,6 +43,7 @@ export const FLAG: Record<Key, string> = {
   httpPort: 'http-port',
   redis: 'redis',
   restart: 'restart',
+  bindAddress: 'bind-address',
   rateLimit: 'rate-limit',
   publicHealth: 'public-health',
   'memory.nginx': 'memory-nginx',
@@ -125,6 +127,39 @@ function httpPort(raw: unknown, origin: Origin): Outcome {
 function restart(raw: unknown): Outcome {
   const policies = ['unless-stopped', 'always', 'on-failure', 'no'];
   return typeof raw === 'string' && policies.includes(raw) ? accept(raw) : reject(/must be one of "unless-stopped", "always", "on-failure", "no"/);
+}
+
+/** A dotted quad, each part 0-255 written without a leading zero. */
+function isIpv4(text: string): boolean {
+  const parts = text.split('.');
+  return parts.length === 4 && parts.every((part) => part.length >= 1 && part.length <= 3 && chars(part).every(isDigit) && !(part.length > 1 && part.startsWith('0')) && Number(part) <= 255);
+}
+
+/** RFC 4291 text: eight groups of 1-4 hex digits, "::" once for one or more zero groups, an IPv4 tail for the last two; no zone. */
+function isIpv6(text: string): boolean {
+  const halves = text.split('::');
+  if (halves.length > 2) return false;
+  const groupsOf = (half: string) => (half === '' ? [] : half.split(':'));
+  const groups = halves.flatMap(groupsOf);
+  let count = groups.length;
+  const last = groups.at(-1);
+  if (last !== undefined && last.includes('.')) {
+    if (!isIpv4(last) || !text.endsWith(last)) return false;
+    groups.pop();
+    count += 1;
+  }
+  const hex = (group: string) => group.length >= 1 && group.length <= 4 && chars(group).every((c) => isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
+  if (!groups.every(hex)) return false;
+  return halves.length === 2 ? count <= 7 : count === 8;
+}
+
+/** Where the published ports listen: "*", an IPv4 address, or an IPv6 address (stored lower-case). */
+function bindAddress(raw: unknown): Outcome {
+  if (raw === '*') return accept(raw);
+  const broken = reject(/must be "\*" \(all interfaces\) or an IPv4 or IPv6 address/);
+  if (typeof raw !== 'string') return reject(/must be a string/);
+  if (isIpv4(raw)) return accept(raw);
+  return isIpv6(raw) ? accept(raw.toLowerCase()) : broken;
 }
 
 /** Requests per second per client: a whole number from 1 to 100000, digits on the command line. */
@@ -273,6 +308,8 @@ export function expectedOutcome(key: Key, raw: unknown, origin: Origin): Outcome
       return boolean(raw);
     case 'restart':
       return restart(raw);
+    case 'bindAddress':
+      return bindAddress(raw);
     case 'rateLimit':
       return rateLimit(raw, origin);
     case 'cpus.nginx':
@@ -351,11 +388,17 @@ export function predict(sources: readonly SourceSpec[]): Prediction {
     if (outcome.ok) supplied[key] = outcome.value;
     else problems.push({ field: key, rule: outcome.rule });
   }
-  // Rules across answers apply once every answer is valid on its own. nginx buffers a large body
-  // in its /tmp, so the largest must fit there (memory.nginx defaults to 50m).
-  if (problems.length === 0 && supplied.maxBodySize !== undefined) {
-    const body = (size(supplied.maxBodySize) as { bytes: bigint }).bytes;
-    if (body > nginxScratch((supplied['memory.nginx'] as string | undefined) ?? '50m')) problems.push({ field: 'maxBodySize', rule: /must fit nginx's \/tmp, \d+m \(a quarter of memory\.nginx .*, at most 64m\)/ });
+  // Rules across answers apply once every answer is valid on its own, and are reported together.
+  if (problems.length === 0) {
+    // A Swarm port has no host address: with swarm, only "*" (swarm and bindAddress default to false and "*").
+    if (supplied.swarm === true && supplied.bindAddress !== undefined && supplied.bindAddress !== '*') {
+      problems.push({ field: 'bindAddress', rule: /must be "\*" with swarm: Swarm publishes a port on every address of its node/ });
+    }
+    // nginx buffers a large body in its /tmp, so the largest must fit there (memory.nginx defaults to 50m).
+    if (supplied.maxBodySize !== undefined) {
+      const body = (size(supplied.maxBodySize) as { bytes: bigint }).bytes;
+      if (body > nginxScratch((supplied['memory.nginx'] as string | undefined) ?? '50m')) problems.push({ field: 'maxBodySize', rule: /must fit nginx's \/tmp, \d+m \(a quarter of memory\.nginx .*, at most 64m\)/ });
+    }
   }
   return { problems, supplied };
 }

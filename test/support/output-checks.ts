@@ -173,7 +173,9 @@ export function checkStack(files: Files, answers: Answers, expected: Expected): 
   const serviceNames = ['nginx', 'backend', 'postgres', ...(expected.redis ? ['redis'] : [])];
   check(show(Object.keys(compose.services)) === show(serviceNames), () => `services ${show(Object.keys(compose.services))}`);
   const ports = compose.services['nginx']!.ports ?? [];
-  check(ports.length === 1 && new RegExp(`^${expected.httpPort}:[0-9]+$`).test(ports[0]!), () => `nginx ports ${show(ports)}`);
+  // On the answered address: none for "*", an IPv6 one in brackets (Compose's short syntax).
+  const host = answers.bindAddress === '*' ? '' : answers.bindAddress.includes(':') ? `[${answers.bindAddress}]:` : `${answers.bindAddress}:`;
+  check(ports.length === 1 && ports[0] === `${host}${expected.httpPort}:8080`, () => `nginx ports ${show(ports)} (bindAddress ${show(answers.bindAddress)})`);
   for (const name of serviceNames) {
     const service = compose.services[name]!;
     check(service.deploy?.resources?.limits?.memory === expected.memory[name], () => `${name} memory ${show(service.deploy)} (expected ${expected.memory[name]})`);
