@@ -56,5 +56,11 @@ describe('answers.json', () => {
     expect(readAnswersFile(asJsonFile('\ufeff{"dbName": "a"}'))).toEqual({ dbName: 'a' });
     expect(message('{"dbName": "a\u0000"}')).toMatch(/contains a NUL byte/);
     expect(readAnswersFile(asJsonFile('null'))).toBeNull();
+    // Nesting JSON.parse takes but the YAML path refuses with a position (a review found the bin
+    // crashing on it with a stack overflow, exit 70): refused as invalid answers, not a bug.
+    expect(message(`{"routes": ${'['.repeat(5000)}${']'.repeat(5000)}}`)).toMatch(/is not valid JSON or YAML|Invalid answers/);
+    expect(message(`{"routes": ${'['.repeat(100)}${']'.repeat(100)}}`)).toBe('accepted');
+    // A CR alone in a value: the YAML path reads it as part of the value, and so the .json file.
+    expect(readAnswersFile(asJsonFile('{"httpPort":\r80}'))).toEqual(parseAnswersText('{"httpPort":\r80}', 'answers.yaml'));
   });
 });

@@ -75,7 +75,12 @@ export function describeValue(value: unknown): string {
     try {
       text = JSON.stringify(value) ?? String(value);
     } catch {
-      text = String(value);
+      // A cycle, or nesting too deep for JSON.stringify (and then for String too).
+      try {
+        text = String(value);
+      } catch {
+        text = '(nested too deeply to show)';
+      }
     }
   }
   // JSON.stringify leaves some characters that fool a terminal (bidi controls, line separators),

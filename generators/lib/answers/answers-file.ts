@@ -37,7 +37,9 @@ const NOT_STRICT_JSON = Symbol('not strict JSON');
  * 1.2 (of which JSON is a subset).
  */
 function parseStrictJson(text: string): unknown {
-  if (text.includes('\u0000') || hasDuplicateKey(text)) return undefined;
+  // NUL, a CR alone (the YAML path reads one inside a value as part of it) and deep nesting (the
+  // YAML path refuses it with a position; JSON.parse would hand it on) go the YAML way.
+  if (text.includes('\u0000') || /\r(?!\n)/.test(text) || hasDuplicateKey(text)) return undefined;
   const value = ((): unknown => {
     try {
       return JSON.parse(text) as unknown;
@@ -48,10 +50,14 @@ function parseStrictJson(text: string): unknown {
   return value === NOT_STRICT_JSON || value === null ? undefined : value;
 }
 
+/** Deeper than any answers file: the answers nest three levels. */
+const MAX_JSON_DEPTH = 64;
+
 /**
- * Whether an object in this JSON text (valid or not) repeats a key. Keys are compared decoded
- * ("a" and "\u0061" are one key). Text that is not JSON may answer either way: JSON.parse or the
- * YAML path decides about it.
+ * Whether an object in this JSON text (valid or not) repeats a key, or it nests deeper than
+ * MAX_JSON_DEPTH (answered true: not for the fast path). Keys are compared decoded ("a" and
+ * "\u0061" are one key). Text that is not JSON may answer either way: JSON.parse or the YAML path
+ * decides about it.
  */
 export function hasDuplicateKey(text: string): boolean {
   const objects: (Set<string> | null)[] = []; // one entry per open brace or bracket; null for arrays
@@ -77,8 +83,10 @@ export function hasDuplicateKey(text: string): boolean {
     } else if (c === '{') {
       objects.push(new Set());
       expectingKey = true;
+      if (objects.length > MAX_JSON_DEPTH) return true;
     } else if (c === '[') {
       objects.push(null);
+      if (objects.length > MAX_JSON_DEPTH) return true;
     } else if (c === '}' || c === ']') {
       objects.pop();
     } else if (c === ',') {

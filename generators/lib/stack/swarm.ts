@@ -288,7 +288,11 @@ export function swarmEnforcement(model: ComposeModel, services: readonly SwarmSe
   const tmpfs = listed(services.flatMap((service) => service.tmpfs.map((mount) => ({ service: service.name, mount }))));
   const composeTmpfs = listed(model.services.flatMap((service) => service.hardening.tmpfs.map((mount) => ({ service: service.name, mount }))));
   const users = model.services.filter((service) => service.hardening.user).map((service) => service.name).join(', ');
-  const added = model.services.filter((service) => service.hardening.capAdd.length > 0).map((service) => `${service.name} adds back ${service.hardening.capAdd.map((cap) => cap.capability).join(', ')}`).join('; ');
+  const addedBack = (list: readonly { name: string; capAdd: readonly AddedCapability[] }[]) =>
+    list.filter((service) => service.capAdd.length > 0).map((service) => `${service.name} adds back ${service.capAdd.map((cap) => cap.capability).join(', ')}`).join('; ');
+  const added = addedBack(model.services.map((service) => ({ name: service.name, capAdd: service.hardening.capAdd })));
+  // Swarm's own list: it needs no DAC_OVERRIDE for the TLS key, root's own copy there.
+  const addedOnSwarm = addedBack(services);
   const row = (measure: string, compose: string, swarm: string, enforcedBySwarm = true): SwarmEnforcement => ({ measure, compose, swarm, enforcedBySwarm });
   return [
     row('Data stores on a network with no route out', '`internal: true` bridge network', '`internal: true` overlay network'),
@@ -301,7 +305,7 @@ export function swarmEnforcement(model: ComposeModel, services: readonly SwarmSe
     row('Memory limits', '`deploy.resources.limits.memory` per container', 'the same limit per replica, and reserved as well, so the scheduler never overcommits a node'),
     row('Read-only root filesystems', '`read_only: true`', '`read_only: true`'),
     row('Writable paths as sized tmpfs', `\`tmpfs:\` list with \`size=\`: ${composeTmpfs}`, `\`type: tmpfs\` mounts with the same sizes (stack deploy does not apply the short list), and /dev/shm: ${tmpfs}`),
-    row(`All capabilities dropped${added ? ` (${added})` : ''}`, '`cap_drop: [ALL]`, `cap_add`', '`cap_drop: [ALL]`, `cap_add` (honoured by stack deploy from Docker 20.10)'),
+    row(`All capabilities dropped${added ? ` (${addedOnSwarm === added ? added : `Compose: ${added}; Swarm: ${addedOnSwarm || 'none'}`})` : ''}`, '`cap_drop: [ALL]`, `cap_add`', '`cap_drop: [ALL]`, `cap_add` (honoured by stack deploy from Docker 20.10)'),
     row(`Non-root users: ${users}`, '`user:`', '`user:`'),
     row(
       'Healthchecks that can fail',

@@ -151,14 +151,15 @@ export interface EntryLimits {
  * keep-alive connections), at least 10 (browsers open 6 per host), at most an eighth of nginx's
  * connections, so that no few clients can hold them all.
  */
-/** The largest limit_conn nginx accepts. */
+/** The largest limit_conn nginx accepts ("connection limit must be less 65536"). */
 export const LIMIT_CONN_MAX = 65_535;
 
 export function entryLimits(nginxBudgetBytes: number, maxBody: MemorySize, burst: number): EntryLimits {
   const scratch = tmpfsMount('/tmp', nginxBudgetBytes).sizeBytes;
   const { workerProcesses, workerConnections } = nginxSettings(nginxBudgetBytes);
-  // nginx refuses a limit_conn of 65536 or more ("connection limit must be less 65536").
-  const connectionsPerClient = Math.min(clamp(burst * 2, 10, Math.floor((workerProcesses * workerConnections) / 8)), LIMIT_CONN_MAX);
+  // At most an eighth of all nginx's connections (2048 at the most): far below the 65535 nginx
+  // allows a limit_conn, which largeBodiesPerClient is kept under by this bound too.
+  const connectionsPerClient = clamp(burst * 2, 10, Math.floor((workerProcesses * workerConnections) / 8));
   return {
     // nginx sizes take k, m or g, and plain bytes without a unit.
     maxBodySize: maxBody.text.replace(/b$/, ''),

@@ -43,7 +43,11 @@ container_nofile() {
 # only; yet the generated stacks run their images by digest. dockerd reads the file at start and
 # rewrites it whole on each change, so the caller stops it first and starts it again afterwards.
 write_digest_references() {
-  local store="$1/image/overlay2/repositories.json"
+  # The reference store lives under the storage driver's name (overlay2 here; vfs where overlay
+  # cannot mount): the one file there is.
+  local store
+  store="$(find "$1/image" -mindepth 2 -maxdepth 2 -name repositories.json | head -n 1)"
+  [ -n "$store" ] || { log "no image/*/repositories.json under $1"; return 1; }
   shift
   node - "$store" "$@" <<'JS'
 const { readFileSync, renameSync, writeFileSync } = require('node:fs');

@@ -136,7 +136,8 @@ digests() {
   done
   [ "${#pairs[@]}" -gt 0 ] || return 0
   stop
-  write_digest_references "$SSE_CACHE_DIR/docker" "${pairs[@]}"
+  # Started again whatever happens: a failed edit must not leave the tests without their engine.
+  if ! write_digest_references "$SSE_CACHE_DIR/docker" "${pairs[@]}"; then start; exit 1; fi
   start
 }
 

@@ -216,7 +216,7 @@ copy_digest_references() {
   done
   [ "${#pairs[@]}" -gt 0 ] || return 0
   worker_stop
-  write_digest_references "$WORKER_DATA" "${pairs[@]}"
+  if ! write_digest_references "$WORKER_DATA" "${pairs[@]}"; then start_worker_engine; exit 1; fi
   start_worker_engine
 }
 
