@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hasDuplicateKey, parseAnswersText, readAnswersFile } from '../generators/lib/answers/answers-file.js';
+import { misreadByJsonParse, parseAnswersText, readAnswersFile } from '../generators/lib/answers/answers-file.js';
 import { UserError } from '../generators/lib/errors.js';
 import { EXAMPLE_ANSWERS_JSON } from './support/generate.js';
 
@@ -14,14 +14,16 @@ const asJsonFile = (text: string) => {
 };
 
 describe('answers.json', () => {
-  it('finds a repeated key at any depth, decoded, and none where keys only look alike', () => {
-    expect(hasDuplicateKey('{"a": 1, "a": 2}')).toBe(true);
-    expect(hasDuplicateKey('{"memory": {"nginx": "64m", "nginx": "1g"}}')).toBe(true);
-    expect(hasDuplicateKey('{"a": 1, "\\u0061": 2}')).toBe(true);
-    expect(hasDuplicateKey('{"routes": [{"path": "/a"}, {"path": "/b"}]}')).toBe(false);
-    expect(hasDuplicateKey('{"a": "a", "b": ["a", "a"], "c": {"a": 1}}')).toBe(false);
-    expect(hasDuplicateKey('{"a\\"": 1, "a": 2}')).toBe(false);
-    expect(hasDuplicateKey('{"a": "{\\"a\\": 1, \\"a\\": 2}"}')).toBe(false);
+  it('finds a repeated key at any depth, decoded, none where keys only look alike, and nesting past 64 levels', () => {
+    expect(misreadByJsonParse('{"a": 1, "a": 2}')).toBe(true);
+    expect(misreadByJsonParse('{"memory": {"nginx": "64m", "nginx": "1g"}}')).toBe(true);
+    expect(misreadByJsonParse('{"a": 1, "\\u0061": 2}')).toBe(true);
+    expect(misreadByJsonParse('{"routes": [{"path": "/a"}, {"path": "/b"}]}')).toBe(false);
+    expect(misreadByJsonParse('{"a": "a", "b": ["a", "a"], "c": {"a": 1}}')).toBe(false);
+    expect(misreadByJsonParse('{"a\\"": 1, "a": 2}')).toBe(false);
+    expect(misreadByJsonParse('{"a": "{\\"a\\": 1, \\"a\\": 2}"}')).toBe(false);
+    expect(misreadByJsonParse(`{"a": ${'['.repeat(64)}${']'.repeat(64)}}`)).toBe(true);
+    expect(misreadByJsonParse(`{"a": ${'['.repeat(63)}${']'.repeat(63)}}`)).toBe(false);
   });
 
   it('reads as the YAML path does: the example, escapes, __proto__, large and negative numbers, nesting', () => {

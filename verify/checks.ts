@@ -225,14 +225,19 @@ async function checkRouting(options: VerifyOptions, add: Add): Promise<void> {
     const problem = redirectProblem(from, location, httpsOrigin) ?? (new URL(location!, from).pathname === from.pathname ? undefined : `the path became ${location}`);
     add(`plain HTTP redirects to HTTPS on the published port (${httpsOrigin})`, (plain.status === 301 || plain.status === 308) && problem === undefined, `${describe(plain)} Location: ${location ?? '(none)'}${problem ? `: ${problem}` : ''}`);
   }
+  const notProxied = async (path: string): Promise<string | undefined> => {
+    const answer = await httpGetPaced(endpoint, path, host);
+    // nginx's own 404 page, not the backend's (which would be Django's or JSON).
+    return answer.status === 404 && json(answer) === undefined && /nginx/i.test(answer.body) ? undefined : `${path}: ${describe(answer)}`;
+  };
   const health = await backendHealth(options);
   const body = json(health);
   const stores = ['database', ...('redis' in expected.services ? ['redis'] : [])];
   const legacy = health.status === 404 ? ' (a stack from before 0.3.0 serves it on the published port only: re-run the generator)' : '';
   add(`/health/ answers 200 through nginx's loopback listener (127.0.0.1:${NGINX_HEALTH_PORT})`, health.status === 200, describe(health) + legacy);
   for (const store of stores) add(`/health/ reports ${store} ok`, body?.[store] === 'ok', describe(health));
-  const published = await httpGetPaced(endpoint, BACKEND_HEALTH_PATH, host);
   if (expected.publicHealth) {
+    const published = await httpGetPaced(endpoint, BACKEND_HEALTH_PATH, host);
     add('/health/ answers 200 on the published port (publicHealth)', published.status === 200, describe(published));
     // nginx answers a proxied prefix without its slash with a redirect: it must keep the client's host and port.
     const slashless = clientUrl(expected.serverName, endpoint, BACKEND_HEALTH_PATH.replace(/\/$/, ''));
@@ -244,7 +249,8 @@ async function checkRouting(options: VerifyOptions, add: Add): Promise<void> {
     );
   } else {
     // Which data store is down, and a database round trip per call, are for the operator alone.
-    add('/health/ is not served on the published port (404 from nginx)', published.status === 404 && json(published) === undefined, describe(published));
+    const published = await notProxied(BACKEND_HEALTH_PATH);
+    add('/health/ is not served on the published port (404 from nginx)', published === undefined, published ?? BACKEND_HEALTH_PATH);
   }
 
   // On a proxied answer and on nginx's own 404, each exactly once: a header sent twice (by the
@@ -277,11 +283,6 @@ async function checkRouting(options: VerifyOptions, add: Add): Promise<void> {
   }
   add(`each route and a sub-path reach the backend (${expected.routes.length} routes)`, expected.routes.length > 0 && routeProblems.length === 0, routeProblems.slice(0, 5).join('; '));
 
-  const notProxied = async (path: string): Promise<string | undefined> => {
-    const answer = await httpGetPaced(endpoint, path, host);
-    // nginx's own 404 page, not the backend's (which would be Django's or JSON).
-    return answer.status === 404 && json(answer) === undefined && /nginx/i.test(answer.body) ? undefined : `${path}: ${describe(answer)}`;
-  };
   const outside = await notProxied(OUTSIDE_PATH);
   add('a path outside the routes gets 404 from nginx', outside === undefined, outside ?? OUTSIDE_PATH);
   // nginx's liveness answer belongs to its healthcheck, on the container's loopback.

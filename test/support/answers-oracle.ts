@@ -116,12 +116,21 @@ function serverName(raw: unknown): Outcome {
   return accept(name);
 }
 
-function httpPort(raw: unknown, origin: Origin): Outcome {
-  let value = raw;
-  if (origin === 'flag' && typeof raw === 'string' && raw.length > 0 && chars(raw).every(isDigit)) value = Number(raw);
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) return reject(/must be an integer from 1 to 65535/);
-  return accept(value);
+/**
+ * A whole number from `min` to `max` (httpPort 1-65535, rateLimit 1-100000, backendReplicas 1-32):
+ * a JSON or YAML integer in files, digits on the command line.
+ */
+function integerFrom(min: number, max: number): (raw: unknown, origin: Origin) => Outcome {
+  return (raw, origin) => {
+    let value = raw;
+    if (origin === 'flag' && typeof raw === 'string' && raw.length > 0 && chars(raw).every(isDigit)) value = Number(raw);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) return reject(new RegExp(`must be an integer from ${min} to ${max}`));
+    return accept(value);
+  };
 }
+const httpPort = integerFrom(1, 65535);
+const rateLimit = integerFrom(1, 100000);
+const backendReplicas = integerFrom(1, 32);
 
 /** Restart policy of every service: one of Compose's four, spelled exactly (YAML's `no` is a string). */
 function restart(raw: unknown): Outcome {
@@ -162,14 +171,6 @@ function bindAddress(raw: unknown): Outcome {
   return isIpv6(raw) ? accept(raw.toLowerCase()) : broken;
 }
 
-/** Requests per second per client: a whole number from 1 to 100000, digits on the command line. */
-function rateLimit(raw: unknown, origin: Origin): Outcome {
-  let value = raw;
-  if (origin === 'flag' && typeof raw === 'string' && raw.length > 0 && chars(raw).every(isDigit)) value = Number(raw);
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 100000) return reject(/must be an integer from 1 to 100000/);
-  return accept(value);
-}
-
 /**
  * CPUs of one container: a number from 0.01 to 256 with at most two decimals, or null (no limit);
  * on the command line, digits with an optional point and one or two decimals. Decided on the
@@ -199,14 +200,6 @@ function cpus(raw: unknown, origin: Origin): Outcome {
 /** A yes/no answer (redis, swarm, publicHealth): a boolean in files; yeoman gives flags as booleans too. */
 function boolean(raw: unknown): Outcome {
   return typeof raw === 'boolean' ? accept(raw) : reject(/must be true or false/);
-}
-
-/** Backend replicas on Swarm: a whole number from 1 to 32, digits on the command line. */
-function backendReplicas(raw: unknown, origin: Origin): Outcome {
-  let value = raw;
-  if (origin === 'flag' && typeof raw === 'string' && raw.length > 0 && chars(raw).every(isDigit)) value = Number(raw);
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 32) return reject(/must be an integer from 1 to 32/);
-  return accept(value);
 }
 
 const UNIT = { b: 1n, k: 1024n, m: 1024n ** 2n, g: 1024n ** 3n } as const;

@@ -39,7 +39,7 @@ const NOT_STRICT_JSON = Symbol('not strict JSON');
 function parseStrictJson(text: string): unknown {
   // NUL, a CR alone (the YAML path reads one inside a value as part of it) and deep nesting (the
   // YAML path refuses it with a position; JSON.parse would hand it on) go the YAML way.
-  if (text.includes('\u0000') || /\r(?!\n)/.test(text) || hasDuplicateKey(text)) return undefined;
+  if (text.includes('\u0000') || /\r(?!\n)/.test(text) || misreadByJsonParse(text)) return undefined;
   const value = ((): unknown => {
     try {
       return JSON.parse(text) as unknown;
@@ -54,12 +54,13 @@ function parseStrictJson(text: string): unknown {
 const MAX_JSON_DEPTH = 64;
 
 /**
- * Whether an object in this JSON text (valid or not) repeats a key, or it nests deeper than
- * MAX_JSON_DEPTH (answered true: not for the fast path). Keys are compared decoded ("a" and
+ * Whether JSON.parse would read this text other than the YAML path does: an object repeats a key
+ * (JSON.parse keeps the last silently), or it nests deeper than MAX_JSON_DEPTH (the YAML path
+ * refuses that with a position). Keys are compared decoded ("a" and
  * "\u0061" are one key). Text that is not JSON may answer either way: JSON.parse or the YAML path
  * decides about it.
  */
-export function hasDuplicateKey(text: string): boolean {
+export function misreadByJsonParse(text: string): boolean {
   const objects: (Set<string> | null)[] = []; // one entry per open brace or bracket; null for arrays
   let expectingKey = false;
   for (let i = 0; i < text.length; i += 1) {
