@@ -15,6 +15,7 @@ packages=(
   util-linux             # unshare (nginx -t with a private /etc/hosts), flock (one test run at a time)
   iproute2               # ip: the e2e dockerd's own bridge, and loopback in nginx's test namespace
   curl                   # requests through nginx in its test namespace (test/nginx.test.ts)
+  openssl                # openssl verify on the self-signed certificate
   git                    # git check-ignore on the generated .gitignore
   tmux                   # the prompts, answered in a real terminal
   # The end-to-end tests boot generated stacks on Docker Engine with docker-compose, and one in

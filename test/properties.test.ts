@@ -183,8 +183,9 @@ describe('every accepted answer set renders valid, injection-free files', () => 
       }),
       params(RUNS),
     );
-    // The distribution is meant to accept most sets: a generator change that rejected them all would test nothing.
-    expect(accepted.length).toBeGreaterThan(RUNS / 2);
+    // Rules across answers (HTTPS, Swarm, body size) reject about three sets in five even of valid
+    // values; a generator change that rejected them all would test nothing.
+    expect(accepted.length).toBeGreaterThan(RUNS / 3);
   });
 
   it.runIf(havePython)('compiles every accepted stack\'s Python with ROUTES and ALLOWED_HOSTS as answered (one python3 run)', () => {
@@ -220,9 +221,9 @@ describe('every rejected answer set leaves the destination untouched', () => {
       .map(([answerSet, withStored]) => {
         // What the generator reads back from the JSON file (NaN and Infinity become null, -0 becomes 0).
         const file = answerSet.file === undefined ? undefined : (JSON.parse(JSON.stringify(answerSet.file)) as unknown);
-        // On the command line yeoman coerces boolean flags (--redis, --swarm, --public-health): only booleans are given there.
+        // On the command line yeoman coerces boolean flags (--redis, --swarm, --public-health, --hsts-preload): only booleans are given there.
         const flags = { ...answerSet.flags };
-        for (const key of ['redis', 'swarm', 'publicHealth'] as const) if (key in flags && typeof flags[key] !== 'boolean') delete flags[key];
+        for (const key of ['redis', 'swarm', 'publicHealth', 'hstsPreload'] as const) if (key in flags && typeof flags[key] !== 'boolean') delete flags[key];
         return { answerSet: { flags, file }, withStored };
       })
       .filter(({ answerSet, withStored }) => predict([...specs(answerSet), ...(withStored ? [{ name: '.yo-rc.json', origin: 'file' as const, values: STORED }] : [])]).problems.length > 0);

@@ -199,47 +199,68 @@ function routesFlag(invalidWeight: number): FieldArbitraries {
   return { valid: joined(file.valid), edge: fc.oneof(joined(file.edge), fc.constantFrom('', ',,', '/a,,/b', '/api,/API')), invalidText: fc.oneof(joined(file.invalidText), hostileString) };
 }
 
-function fieldArbitraries(key: Key, origin: 'file' | 'flag', invalidWeight: number): FieldArbitraries {
-  switch (key) {
-    case 'projectName':
-      return projectName;
-    case 'dbName':
-      return dbName;
-    case 'dbUser':
-      return dbUser;
-    case 'serverName':
-      return serverName;
-    case 'httpPort':
-      return origin === 'file' ? portFile : portFlag;
-    case 'redis':
-    case 'swarm':
-    case 'publicHealth':
-      return origin === 'file' ? booleanFile : booleanFlag;
-    case 'restart':
-      return restartPolicy;
-    case 'bindAddress':
-      return bindAddress;
-    case 'rateLimit':
-      return origin === 'file' ? rateFile : rateFlag;
-    case 'cpus.nginx':
-    case 'cpus.backend':
-    case 'cpus.postgres':
-    case 'cpus.redis':
-      return origin === 'file' ? cpusFile : cpusFlag;
-    case 'maxBodySize':
-      return maxBody;
-    case 'backendReplicas':
-      return origin === 'file' ? replicasFile : replicasFlag;
-    case 'routes':
-      return origin === 'file' ? routesFile(invalidWeight) : routesFlag(invalidWeight);
-    default:
-      return memory;
-  }
-}
+const TLS_MODES = ['off', 'self-signed', 'provided'];
+// "off" most often, "provided" least: provided needs both files, and accepted sets must stay the many.
+const tlsMode = textField(
+  fc.oneof({ arbitrary: fc.constant('off'), weight: 3 }, { arbitrary: fc.constant('self-signed'), weight: 2 }, { arbitrary: fc.constant('provided'), weight: 2 }),
+  ['Off', 'OFF', 'on', 'true', 'false', 'self_signed', 'selfsigned', 'Self-Signed', 'provided ', 'letsencrypt', '', ...TLS_MODES],
+);
+
+const pathSegment = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,12}$/);
+const tlsPathValid = fc.tuple(fc.boolean(), fc.array(pathSegment, { minLength: 1, maxLength: 4 })).map(([absolute, segments]) => `${absolute ? '/' : ''}${segments.join('/')}`);
+const tlsPathText = textField(tlsPathValid, [
+  'a'.repeat(255), 'a'.repeat(256), `/${'a'.repeat(254)}`, `/${'a'.repeat(255)}`, '/', '.', '..', './cert.pem', 'certs/../key.pem', '../key.pem', '/etc/ssl/../shadow',
+  '.hidden.pem', 'certs/.key', '-key.pem', 'certs/-k', 'certs//k.pem', 'certs/', 'C:\\certs\\k.pem', '~/k.pem', 'k.pem ', 'cert s/k', 'null', '',
+]);
+// Mostly a path: tls "provided" needs both, and accepted sets must stay the many.
+const tlsPath: FieldArbitraries = { ...tlsPathText, valid: fc.oneof({ arbitrary: tlsPathValid, weight: 12 }, { arbitrary: fc.constant(null), weight: 1 }) };
+const tlsPathFlag: FieldArbitraries = tlsPathText;
+
+// Rarely true: it needs tls "provided" and both its files.
+const hstsPreloadFile: FieldArbitraries = { ...booleanFile, valid: fc.oneof({ arbitrary: fc.constant(false), weight: 6 }, { arbitrary: fc.constant(true), weight: 1 }) };
+const hstsPreloadFlag: FieldArbitraries = { ...booleanFlag, valid: hstsPreloadFile.valid };
+// The default httpPort among the edges: HTTPS on the HTTP port is a rule across answers.
+const httpsPortFile: FieldArbitraries = { ...portFile, edge: fc.oneof(portFile.edge, fc.constantFrom(8080, 443)) };
+const httpsPortFlag: FieldArbitraries = { ...portFlag, edge: fc.oneof(portFlag.edge, fc.constantFrom('8080', '443')) };
+
+type ArbitrariesFor = (origin: 'file' | 'flag', invalidWeight: number) => FieldArbitraries;
+const byOrigin = (file: FieldArbitraries, flag: FieldArbitraries): ArbitrariesFor => (origin) => (origin === 'file' ? file : flag);
+const always = (arbitraries: FieldArbitraries): ArbitrariesFor => () => arbitraries;
+
+/** The arbitraries of every answer; a table typed by Key, so an answer without them does not compile. */
+export const FIELD_ARBITRARIES: Record<Key, ArbitrariesFor> = {
+  projectName: always(projectName),
+  dbName: always(dbName),
+  dbUser: always(dbUser),
+  serverName: always(serverName),
+  httpPort: byOrigin(portFile, portFlag),
+  redis: byOrigin(booleanFile, booleanFlag),
+  restart: always(restartPolicy),
+  bindAddress: always(bindAddress),
+  rateLimit: byOrigin(rateFile, rateFlag),
+  tls: always(tlsMode),
+  tlsCert: byOrigin(tlsPath, tlsPathFlag),
+  tlsKey: byOrigin(tlsPath, tlsPathFlag),
+  httpsPort: byOrigin(httpsPortFile, httpsPortFlag),
+  hstsPreload: byOrigin(hstsPreloadFile, hstsPreloadFlag),
+  publicHealth: byOrigin(booleanFile, booleanFlag),
+  'memory.nginx': always(memory),
+  'memory.backend': always(memory),
+  'memory.postgres': always(memory),
+  'memory.redis': always(memory),
+  'cpus.nginx': byOrigin(cpusFile, cpusFlag),
+  'cpus.backend': byOrigin(cpusFile, cpusFlag),
+  'cpus.postgres': byOrigin(cpusFile, cpusFlag),
+  'cpus.redis': byOrigin(cpusFile, cpusFlag),
+  maxBodySize: always(maxBody),
+  routes: (origin, invalidWeight) => (origin === 'file' ? routesFile(invalidWeight) : routesFlag(invalidWeight)),
+  swarm: byOrigin(booleanFile, booleanFlag),
+  backendReplicas: byOrigin(replicasFile, replicasFlag),
+};
 
 /** One field's raw value: valid, an edge case, or invalid text or (in a file) a value of the wrong type. */
 export function rawValue(key: Key, origin: 'file' | 'flag', weights: CaseOptions): fc.Arbitrary<unknown> {
-  const { valid, edge, invalidText } = fieldArbitraries(key, origin, weights.invalidWeight);
+  const { valid, edge, invalidText } = FIELD_ARBITRARIES[key](origin, weights.invalidWeight);
   const invalid = origin === 'file' ? fc.oneof({ arbitrary: invalidText, weight: 4 }, { arbitrary: wrongType, weight: 1 }) : invalidText;
   return fc.oneof({ arbitrary: valid, weight: weights.validWeight }, { arbitrary: edge, weight: weights.edgeWeight }, { arbitrary: invalid, weight: weights.invalidWeight });
 }

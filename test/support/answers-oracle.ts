@@ -19,6 +19,11 @@ export const FIELD_KEYS = [
   'restart',
   'bindAddress',
   'rateLimit',
+  'tls',
+  'tlsCert',
+  'tlsKey',
+  'httpsPort',
+  'hstsPreload',
   'publicHealth',
   'memory.nginx',
   'memory.backend',
@@ -45,6 +50,11 @@ export const FLAG: Record<Key, string> = {
   restart: 'restart',
   bindAddress: 'bind-address',
   rateLimit: 'rate-limit',
+  tls: 'tls',
+  tlsCert: 'tls-cert',
+  tlsKey: 'tls-key',
+  httpsPort: 'https-port',
+  hstsPreload: 'hsts-preload',
   publicHealth: 'public-health',
   'memory.nginx': 'memory-nginx',
   'memory.backend': 'memory-backend',
@@ -128,7 +138,7 @@ function integerFrom(min: number, max: number): (raw: unknown, origin: Origin) =
     return accept(value);
   };
 }
-const httpPort = integerFrom(1, 65535);
+const port = integerFrom(1, 65535);
 const rateLimit = integerFrom(1, 100000);
 const backendReplicas = integerFrom(1, 32);
 
@@ -136,6 +146,28 @@ const backendReplicas = integerFrom(1, 32);
 function restart(raw: unknown): Outcome {
   const policies = ['unless-stopped', 'always', 'on-failure', 'no'];
   return typeof raw === 'string' && policies.includes(raw) ? accept(raw) : reject(/must be one of "unless-stopped", "always", "on-failure", "no"/);
+}
+
+/** HTTPS: one of three modes, spelled exactly (a bare YAML 1.2 `off` is the string "off"). */
+function tls(raw: unknown): Outcome {
+  const modes = ['off', 'self-signed', 'provided'];
+  return typeof raw === 'string' && modes.includes(raw) ? accept(raw) : reject(/must be one of "off", "self-signed", "provided"/);
+}
+
+/**
+ * A certificate or key file: null, or a path of at most 255 characters, relative or absolute,
+ * whose segments each start with a letter, digit or "_" and hold only A-Z a-z 0-9 . _ -
+ * (so no empty, "." or ".." segment and nothing a shell or Compose would read).
+ */
+function tlsPath(raw: unknown): Outcome {
+  if (raw === null) return accept(null);
+  if (typeof raw !== 'string') return reject(/must be a file path \(a string\) or null/);
+  const broken = reject(/must be a file path of A-Z a-z 0-9 \. _ - and "\/", relative to the repository or absolute, without "\." or "\.\." segments/);
+  if (raw.length > 255) return broken;
+  const segments = (raw.startsWith('/') ? raw.slice(1) : raw).split('/');
+  const segmentOk = (segment: string) =>
+    segment.length > 0 && (isLower(segment[0]!) || isUpper(segment[0]!) || isDigit(segment[0]!) || segment[0] === '_') && chars(segment).every((c) => isLower(c) || isUpper(c) || isDigit(c) || '._-'.includes(c));
+  return segments.every(segmentOk) ? accept(raw) : broken;
 }
 
 /** A dotted quad, each part 0-255 written without a leading zero. */
@@ -197,7 +229,7 @@ function cpus(raw: unknown, origin: Origin): Outcome {
   return accept(Number(text));
 }
 
-/** A yes/no answer (redis, swarm, publicHealth): a boolean in files; yeoman gives flags as booleans too. */
+/** A yes/no answer (redis, swarm, publicHealth, hstsPreload): a boolean in files; yeoman gives flags as booleans too. */
 function boolean(raw: unknown): Outcome {
   return typeof raw === 'boolean' ? accept(raw) : reject(/must be true or false/);
 }
@@ -282,43 +314,43 @@ function routes(raw: unknown, origin: Origin): Outcome {
   return accept(result);
 }
 
+type Rule = (raw: unknown, origin: Origin) => Outcome;
+const memoryOf = (service: (typeof MEMORY_SERVICES)[number]): Rule => (raw) => memory(service, raw);
+
+/** The rule of every answer; a table typed by Key, so an answer without a rule does not compile. */
+export const RULES: Record<Key, Rule> = {
+  projectName,
+  dbName: pgIdentifier,
+  dbUser,
+  serverName,
+  httpPort: port,
+  redis: boolean,
+  restart,
+  bindAddress,
+  rateLimit,
+  tls,
+  tlsCert: tlsPath,
+  tlsKey: tlsPath,
+  httpsPort: port,
+  hstsPreload: boolean,
+  publicHealth: boolean,
+  'memory.nginx': memoryOf('nginx'),
+  'memory.backend': memoryOf('backend'),
+  'memory.postgres': memoryOf('postgres'),
+  'memory.redis': memoryOf('redis'),
+  'cpus.nginx': cpus,
+  'cpus.backend': cpus,
+  'cpus.postgres': cpus,
+  'cpus.redis': cpus,
+  maxBodySize,
+  routes,
+  swarm: boolean,
+  backendReplicas,
+};
+
 /** What the README says happens to one raw value of one field, given where it came from. */
 export function expectedOutcome(key: Key, raw: unknown, origin: Origin): Outcome {
-  switch (key) {
-    case 'projectName':
-      return projectName(raw);
-    case 'dbName':
-      return pgIdentifier(raw);
-    case 'dbUser':
-      return dbUser(raw);
-    case 'serverName':
-      return serverName(raw);
-    case 'httpPort':
-      return httpPort(raw, origin);
-    case 'redis':
-    case 'swarm':
-    case 'publicHealth':
-      return boolean(raw);
-    case 'restart':
-      return restart(raw);
-    case 'bindAddress':
-      return bindAddress(raw);
-    case 'rateLimit':
-      return rateLimit(raw, origin);
-    case 'cpus.nginx':
-    case 'cpus.backend':
-    case 'cpus.postgres':
-    case 'cpus.redis':
-      return cpus(raw, origin);
-    case 'maxBodySize':
-      return maxBodySize(raw);
-    case 'backendReplicas':
-      return backendReplicas(raw, origin);
-    case 'routes':
-      return routes(raw, origin);
-    default:
-      return memory(key.slice('memory.'.length) as (typeof MEMORY_SERVICES)[number], raw);
-  }
+  return RULES[key](raw, origin);
 }
 
 export interface SourceSpec {
@@ -383,6 +415,13 @@ export function predict(sources: readonly SourceSpec[]): Prediction {
   }
   // Rules across answers apply once every answer is valid on its own, and are reported together.
   if (problems.length === 0) {
+    // HTTPS (tls, httpPort, httpsPort and hstsPreload default to "off", 8080, 8443 and false; the files to null).
+    const tlsMode = supplied.tls ?? 'off';
+    if (tlsMode === 'provided') {
+      for (const file of ['tlsCert', 'tlsKey'] as const) if ((supplied[file] ?? null) === null) problems.push({ field: file, rule: /is required when tls is "provided"/ });
+    }
+    if (tlsMode !== 'off' && (supplied.httpsPort ?? 8443) === (supplied.httpPort ?? 8080)) problems.push({ field: 'httpsPort', rule: /must differ from httpPort/ });
+    if (supplied.hstsPreload === true && tlsMode !== 'provided') problems.push({ field: 'hstsPreload', rule: /needs tls "provided"/ });
     // A Swarm port has no host address: with swarm, only "*" (swarm and bindAddress default to false and "*").
     if (supplied.swarm === true && supplied.bindAddress !== undefined && supplied.bindAddress !== '*') {
       problems.push({ field: 'bindAddress', rule: /must be "\*" with swarm: Swarm publishes a port on every address of its node/ });

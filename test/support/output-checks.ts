@@ -32,13 +32,26 @@ export function placeholderAnswers(answers: Answers): { answers: Answers; substi
   const routes = answers.routes.map((_, index) => ({ path: `/qqroute${index}qq` }));
   // As long as the real name when that is longer: nginx.conf sizes a hash bucket by its length.
   const host = `qqhost${'q'.repeat(Math.max(0, answers.serverName.length - 16))}qq.invalid`;
-  const placeholder: Answers = { ...answers, projectName: 'qqprojectqq', dbName: 'qqdbnameqq', dbUser: 'qqdbuserqq', serverName: host, routes };
+  // A TLS file path keeps its kind (absolute or relative): Compose and .gitignore write the two differently.
+  const files: [string, string][] = [];
+  const filePlaceholder = (path: string | null, name: string): string | null => {
+    if (path === null) return null;
+    const stand = `${path.startsWith('/') ? '/' : ''}qq${name}qq`;
+    files.push([stand, path]);
+    // A relative path also appears after a "/" (./path in Compose, /path in .gitignore), which the pattern takes in.
+    if (!path.startsWith('/')) files.push([`/${stand}`, `/${path}`]);
+    return stand;
+  };
+  const tlsCert = filePlaceholder(answers.tlsCert, 'tlscert');
+  const tlsKey = filePlaceholder(answers.tlsKey, 'tlskey');
+  const placeholder: Answers = { ...answers, projectName: 'qqprojectqq', dbName: 'qqdbnameqq', dbUser: 'qqdbuserqq', serverName: host, routes, tlsCert, tlsKey };
   const pairs: [string, string][] = [
     ['qqprojectqq', answers.projectName],
     ['qqdbnameqq', answers.dbName],
     ['qqdbuserqq', answers.dbUser],
     [host, answers.serverName],
     ...routes.map((route, index): [string, string] => [route.path, answers.routes[index]!.path]),
+    ...files,
   ];
   return { answers: placeholder, substitute: substituter(pairs) };
 }
@@ -114,6 +127,11 @@ export interface Expected {
   routes: { path: string }[];
   swarm: boolean;
   backendReplicas: number;
+  tls: 'off' | 'self-signed' | 'provided';
+  tlsCert: string | null;
+  tlsKey: string | null;
+  httpsPort: number;
+  hstsPreload: boolean;
 }
 
 export interface PythonSources {
@@ -144,6 +162,37 @@ function checkSwarmTarget(stackText: string, swarmNginx: string, serviceNames: r
   check(!statements.some((s) => s.words[0] === 'upstream'), () => 'nginx.swarm.conf has a static upstream');
 }
 
+/** The TLS files as Compose secrets: made under secrets/ (self-signed) or the user's own, a relative key git-ignored. */
+function checkTlsFiles(compose: { secrets?: Record<string, { file?: string }> }, gitignore: string, expected: Expected): void {
+  const secrets = compose.secrets ?? {};
+  const asCompose = (path: string | null) => (path === null ? undefined : path.startsWith('/') ? path : `./${path}`);
+  const wanted: Record<Expected['tls'], [string | undefined, string | undefined]> = {
+    off: [undefined, undefined],
+    'self-signed': ['./secrets/tls_cert.pem', './secrets/tls_key.pem'],
+    provided: [asCompose(expected.tlsCert), asCompose(expected.tlsKey)],
+  };
+  const [cert, key] = wanted[expected.tls];
+  check(secrets['tls_cert']?.file === cert && secrets['tls_key']?.file === key, () => `TLS secrets ${show([secrets['tls_cert'], secrets['tls_key']])} for tls ${expected.tls}`);
+  const ignoredKey = expected.tls === 'provided' && !expected.tlsKey!.startsWith('/') ? [`/${expected.tlsKey}`] : [];
+  const ignoredOutsideSecrets = gitignore.split('\n').filter((line) => line.startsWith('/') && !line.startsWith('/secrets/'));
+  check(show(ignoredOutsideSecrets.filter((line) => !line.startsWith('/.secure-stack/'))) === show(ignoredKey), () => `.gitignore ${show(ignoredOutsideSecrets)} for key ${show(expected.tlsKey)}`);
+}
+
+/** nginx's HTTPS server: the secrets as certificate and key, the redirect's port, HSTS preloaded exactly when answered. */
+function checkHttps(statements: readonly { context: string; words: string[] }[], expected: Expected): void {
+  const words = (name: string) => statements.filter((s) => s.words[0] === name).map((s) => s.words.slice(1).join(' '));
+  if (expected.tls === 'off') {
+    check(words('ssl_certificate').length === 0 && words('add_header').every((h) => !h.startsWith('Strict-Transport-Security')), () => 'TLS directives without tls');
+    return;
+  }
+  check(show(words('ssl_certificate')) === show(['/run/secrets/tls_cert']) && show(words('ssl_certificate_key')) === show(['/run/secrets/tls_key']), () => `certificate ${show(words('ssl_certificate'))}`);
+  const redirectTo = `https://$host${expected.httpsPort === 443 ? '' : `:${expected.httpsPort}`}$request_uri`;
+  check(words('return').includes(`301 ${redirectTo}`), () => `redirect ${show(words('return'))}`);
+  const hsts = words('add_header').filter((h) => h.startsWith('Strict-Transport-Security'));
+  const value = expected.hstsPreload ? '"max-age=63072000; includeSubDomains; preload"' : '"max-age=63072000"';
+  check(show(hsts) === show([`Strict-Transport-Security ${value} always`]), () => `HSTS ${show(hsts)} (hstsPreload ${expected.hstsPreload})`);
+}
+
 /**
  * Throws (with what differs) unless `files`, the rendered stack of `answers`, holds exactly the
  * `expected` values and the structure a placeholder render has. Returns its Python for batching.
@@ -166,7 +215,7 @@ export function checkStack(files: Files, answers: Answers, expected: Expected): 
   const composeText = files.get('compose.yaml')!;
   const document = parseDocument(composeText, { uniqueKeys: true });
   check(document.errors.length === 0 && document.warnings.length === 0, () => `compose.yaml does not parse: ${document.errors[0]?.message ?? document.warnings[0]?.message}`);
-  const compose = document.toJS() as { name: string; services: Record<string, ComposeService> };
+  const compose = document.toJS() as { name: string; services: Record<string, ComposeService>; secrets?: Record<string, { file?: string }> };
   const schemaErrors = composeSchemaErrors(compose);
   check(schemaErrors.length === 0, () => `compose.yaml breaks the Compose schema: ${show(schemaErrors.slice(0, 3))}`);
   check(compose.name === expected.projectName, () => `compose name ${show(compose.name)}`);
@@ -175,7 +224,10 @@ export function checkStack(files: Files, answers: Answers, expected: Expected): 
   const ports = compose.services['nginx']!.ports ?? [];
   // On the answered address: none for "*", an IPv6 one in brackets (Compose's short syntax).
   const host = answers.bindAddress === '*' ? '' : answers.bindAddress.includes(':') ? `[${answers.bindAddress}]:` : `${answers.bindAddress}:`;
-  check(ports.length === 1 && ports[0] === `${host}${expected.httpPort}:8080`, () => `nginx ports ${show(ports)} (bindAddress ${show(answers.bindAddress)})`);
+  const tls = expected.tls !== 'off';
+  const wantedPorts = [`${host}${expected.httpPort}:8080`, ...(tls ? [`${host}${expected.httpsPort}:8443`] : [])];
+  check(show(ports) === show(wantedPorts), () => `nginx ports ${show(ports)} (bindAddress ${show(answers.bindAddress)}, tls ${expected.tls})`);
+  checkTlsFiles(compose, files.get('.gitignore')!, expected);
   for (const name of serviceNames) {
     const service = compose.services[name]!;
     check(service.deploy?.resources?.limits?.memory === expected.memory[name], () => `${name} memory ${show(service.deploy)} (expected ${expected.memory[name]})`);
@@ -208,12 +260,15 @@ export function checkStack(files: Files, answers: Answers, expected: Expected): 
   check(show(locations.filter((l) => !fixed.includes(l))) === show(routes.flatMap((path) => [`= ${path}`, `${path}/`])), () => `route locations ${show(locations)}`);
   // The loopback listener's (nginx's and the backend's health), then in the public server the
   // refused nginx health path and, with publicHealth only, the backend's.
+  // With TLS, a plain-HTTP server between them redirects everything to HTTPS.
   const publicHealth = answers.publicHealth ? ['= /health/'] : [];
-  check(show(fixed) === show(['= /nginx-health', '= /health/', '/', '= /nginx-health', ...publicHealth, '/']), () => `fixed locations ${show(fixed)}`);
+  const redirect = tls ? ['/'] : [];
+  check(show(fixed) === show(['= /nginx-health', '= /health/', '/', ...redirect, '= /nginx-health', ...publicHealth, '/']), () => `fixed locations ${show(fixed)}`);
   check(statements.filter((s) => s.words[0] === 'proxy_pass').length === 1 + publicHealth.length + 2 * routes.length, () => 'proxy_pass count');
-  check(statements.filter((s) => s.words[0] === 'server' && s.context === 'http').length === 3, () => 'server block count');
+  check(statements.filter((s) => s.words[0] === 'server' && s.context === 'http').length === 3 + redirect.length, () => 'server block count');
   const serverNames = statements.filter((s) => s.words[0] === 'server_name').map((s) => s.words.slice(1));
-  check(show(serverNames) === show([['_'], [expected.serverName]]), () => `server_name ${show(serverNames)}`);
+  check(show(serverNames) === show([['_'], ...redirect.map(() => [expected.serverName]), [expected.serverName]]), () => `server_name ${show(serverNames)}`);
+  checkHttps(statements, expected);
 
   // 4. The Swarm target, exactly when asked for.
   const stackText = files.get('stack.yaml');
