@@ -66,13 +66,27 @@ export function addBareProxyService(directory: string, generatedConfig: string, 
   writeFileSync(join(directory, 'bare-nginx.conf'), bareProxyConfig(generatedConfig));
   const volumes = (nginx['volumes'] as string[] | undefined) ?? [];
   const mount = `./bare-nginx.conf:${NGINX_CONF}:ro`;
-  if (!volumes.some((volume) => volume.split(':')[1] === NGINX_CONF)) throw new Error(`the nginx service does not mount ${NGINX_CONF}`);
+  if (!volumes.some((volume) => volume.split(':')[1] === NGINX_CONF))
+    throw new Error(`the nginx service does not mount ${NGINX_CONF}`);
   const healthcheck = nginx['healthcheck'] as Record<string, unknown>;
   const { ports: _published, ...rest } = nginx;
   compose.services[BARE_PROXY_SERVICE] = {
     ...rest,
     volumes: volumes.map((volume) => (volume.split(':')[1] === NGINX_CONF ? mount : volume)),
-    healthcheck: { ...healthcheck, test: ['CMD', 'curl', '--fail', '--silent', '--output', '/dev/null', '--header', `Host: ${serverName}`, `http://127.0.0.1:${NGINX_HTTP_PORT}${BACKEND_HEALTH_PATH}`] },
+    healthcheck: {
+      ...healthcheck,
+      test: [
+        'CMD',
+        'curl',
+        '--fail',
+        '--silent',
+        '--output',
+        '/dev/null',
+        '--header',
+        `Host: ${serverName}`,
+        `http://127.0.0.1:${NGINX_HTTP_PORT}${BACKEND_HEALTH_PATH}`,
+      ],
+    },
   };
   writeCompose(composePath, compose);
 }

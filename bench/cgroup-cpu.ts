@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 export function cpuSecondsReader(pid: number): () => number {
   const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
   // v1 lines read "4:cpu,cpuacct:/path" (the controllers name the mount); v2 reads "0::/path".
-  const v1 = lines.map((line) => line.split(':')).find(([, controllers]) => controllers?.split(',').includes('cpuacct'));
+  const v1 = lines
+    .map((line) => line.split(':'))
+    .find(([, controllers]) => controllers?.split(',').includes('cpuacct'));
   if (v1) {
     const file = `/sys/fs/cgroup/${v1[1]}${v1.slice(2).join(':')}/cpuacct.usage`;
     return () => Number(readFileSync(file, 'utf8')) / 1e9;

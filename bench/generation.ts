@@ -30,9 +30,14 @@ export function median(values: number[]): number {
 
 function timed(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): number {
   const start = process.hrtime.bigint();
-  const result = spawnSync(command, args, { cwd, stdio: 'ignore', env: { PATH: process.env['PATH'], CI: 'true', HOME: cwd, ...env } });
+  const result = spawnSync(command, args, {
+    cwd,
+    stdio: 'ignore',
+    env: { PATH: process.env['PATH'], CI: 'true', HOME: cwd, ...env },
+  });
   const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
-  if (result.status !== 0 && !(args.includes('--check') && result.status === 4)) throw new Error(`${command} ${args.join(' ')} exited ${result.status}`);
+  if (result.status !== 0 && !(args.includes('--check') && result.status === 4))
+    throw new Error(`${command} ${args.join(' ')} exited ${result.status}`);
   return elapsed;
 }
 
@@ -76,12 +81,16 @@ function paired(runs: number, baseline: () => number, candidate: () => number): 
   };
 }
 
-export function benchmarkGeneration(runs: number, yo?: { command: string[]; env: NodeJS.ProcessEnv; prepare: (directory: string) => void }): Measurement[] {
+export function benchmarkGeneration(
+  runs: number,
+  yo?: { command: string[]; env: NodeJS.ProcessEnv; prepare: (directory: string) => void },
+): Measurement[] {
   const node = () => timed('node', ['-e', '0'], tmpdir());
   const fresh = () => timed('node', [BIN, '--answers', EXAMPLE], freshDirectory());
   const generated = freshDirectory();
   timed('node', [BIN, '--answers', EXAMPLE], generated);
-  const withRoutes = (count: number) => () => timed('node', [BIN, '--answers', EXAMPLE, ...routesFlag(count)], freshDirectory());
+  const withRoutes = (count: number) => () =>
+    timed('node', [BIN, '--answers', EXAMPLE, ...routesFlag(count)], freshDirectory());
 
   const freshVsNode = paired(runs, node, fresh);
   const rerun = paired(runs, fresh, () => timed('node', [BIN], generated));
@@ -90,13 +99,41 @@ export function benchmarkGeneration(runs: number, yo?: { command: string[]; env:
   const fiveHundred = paired(runs, withRoutes(1), withRoutes(500));
   const measurements: Measurement[] = [
     { name: 'node -e 0', medianMs: freshVsNode.baselineMs },
-    { name: 'fresh generation (bin, example answers)', medianMs: freshVsNode.candidateMs, baseline: 'node -e 0', ratio: freshVsNode.ratio, target: '<= 4', met: freshVsNode.ratio <= 4 },
-    { name: 're-run, identical answers', medianMs: rerun.candidateMs, baseline: 'fresh generation', ratio: rerun.ratio, target: '<= 1', met: rerun.ratio <= 1 },
-    { name: '--check', medianMs: check.candidateMs, baseline: 'fresh generation', ratio: check.ratio, target: '<= 1', met: check.ratio <= 1 },
+    {
+      name: 'fresh generation (bin, example answers)',
+      medianMs: freshVsNode.candidateMs,
+      baseline: 'node -e 0',
+      ratio: freshVsNode.ratio,
+      target: '<= 4',
+      met: freshVsNode.ratio <= 4,
+    },
+    {
+      name: 're-run, identical answers',
+      medianMs: rerun.candidateMs,
+      baseline: 'fresh generation',
+      ratio: rerun.ratio,
+      target: '<= 1',
+      met: rerun.ratio <= 1,
+    },
+    {
+      name: '--check',
+      medianMs: check.candidateMs,
+      baseline: 'fresh generation',
+      ratio: check.ratio,
+      target: '<= 1',
+      met: check.ratio <= 1,
+    },
     // The 1-route figure is the 500-route pairs' baseline (the 50-route pairs measure their own).
     { name: '1 route', medianMs: fiveHundred.baselineMs },
     { name: '50 routes', medianMs: fifty.candidateMs, baseline: '1 route', ratio: fifty.ratio },
-    { name: '500 routes', medianMs: fiveHundred.candidateMs, baseline: '1 route', ratio: fiveHundred.ratio, target: '<= 1.3', met: fiveHundred.ratio <= 1.3 },
+    {
+      name: '500 routes',
+      medianMs: fiveHundred.candidateMs,
+      baseline: '1 route',
+      ratio: fiveHundred.ratio,
+      target: '<= 1.3',
+      met: fiveHundred.ratio <= 1.3,
+    },
   ];
   if (yo) {
     const viaYo = paired(runs, node, () => {
@@ -104,7 +141,12 @@ export function benchmarkGeneration(runs: number, yo?: { command: string[]; env:
       yo.prepare(directory);
       return timed(yo.command[0]!, [...yo.command.slice(1), '--answers', EXAMPLE], directory, yo.env);
     });
-    measurements.splice(2, 0, { name: 'fresh generation (yo secure-stack)', medianMs: viaYo.candidateMs, baseline: 'node -e 0', ratio: viaYo.ratio });
+    measurements.splice(2, 0, {
+      name: 'fresh generation (yo secure-stack)',
+      medianMs: viaYo.candidateMs,
+      baseline: 'node -e 0',
+      ratio: viaYo.ratio,
+    });
   }
   return measurements;
 }
@@ -113,7 +155,11 @@ export function benchmarkGeneration(runs: number, yo?: { command: string[]; env:
 export function peakRssMiB(): number {
   const directory = freshDirectory();
   const probe = `process.argv.splice(1, 0, ${JSON.stringify(BIN)}); process.on('exit', () => process.stderr.write('maxrss=' + process.resourceUsage().maxRSS + '\\n')); await import(${JSON.stringify(BIN)});`;
-  const result = spawnSync('node', ['--input-type=module', '-e', probe, '--', '--answers', EXAMPLE], { cwd: directory, encoding: 'utf8', env: { PATH: process.env['PATH'], CI: 'true' } });
+  const result = spawnSync('node', ['--input-type=module', '-e', probe, '--', '--answers', EXAMPLE], {
+    cwd: directory,
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'], CI: 'true' },
+  });
   const kib = Number(/maxrss=(\d+)/.exec(result.stderr)?.[1]);
   rmSync(directory, { recursive: true, force: true });
   return Math.round((kib / 1024) * 10) / 10;

@@ -42,14 +42,38 @@ export function wrkAvailable(): boolean {
 }
 
 export function load(options: LoadOptions): LoadSample {
-  const args = ['-c', options.cpus, 'wrk', '-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--timeout', '5s', '-H', `Host: ${options.host}`, '-s', SCRIPT, options.url, '--', String(options.maxAnswers)];
-  const result = spawnSync('taskset', args, { encoding: 'utf8', timeout: (options.seconds + 15) * 1000, killSignal: 'SIGKILL' });
+  const args = [
+    '-c',
+    options.cpus,
+    'wrk',
+    '-t1',
+    `-c${options.connections}`,
+    `-d${options.seconds}s`,
+    '--timeout',
+    '5s',
+    '-H',
+    `Host: ${options.host}`,
+    '-s',
+    SCRIPT,
+    options.url,
+    '--',
+    String(options.maxAnswers),
+  ];
+  const result = spawnSync('taskset', args, {
+    encoding: 'utf8',
+    timeout: (options.seconds + 15) * 1000,
+    killSignal: 'SIGKILL',
+  });
   const line = result.stdout?.split('\n').find((text) => text.startsWith('{"requests"'));
-  if (result.status !== 0 || !line) throw new Error(`wrk ${options.url} failed (status ${result.status}): ${result.error?.message ?? result.stderr}`);
+  if (result.status !== 0 || !line)
+    throw new Error(`wrk ${options.url} failed (status ${result.status}): ${result.error?.message ?? result.stderr}`);
   const report = JSON.parse(line) as WrkReport;
   // wrk reports its full -d as the duration even when the script stopped it early: a capped load
   // has no true rate, so it is an error rather than an understated figure.
-  if (report.requests >= options.maxAnswers) throw new Error(`wrk ${options.url} reached its cap of ${options.maxAnswers} answers before ${options.seconds} s: shorten BENCH_LOAD_SECONDS`);
+  if (report.requests >= options.maxAnswers)
+    throw new Error(
+      `wrk ${options.url} reached its cap of ${options.maxAnswers} answers before ${options.seconds} s: shorten BENCH_LOAD_SECONDS`,
+    );
   const answered = report.requests - report.statusErrors;
   return {
     answered,

@@ -12,7 +12,15 @@ import { DockerComposeDriver, startDockerd, stopDockerd } from '../test/e2e/supp
 import type { StackDriver } from '../test/e2e/support/driver.js';
 import { ensureImages } from '../test/e2e/support/images.js';
 import { PodmanRunnerDriver } from '../test/e2e/support/podman.js';
-import { benchmarkStack, CONNECTIONS, LOAD_SECONDS, ROUNDS, type EngineResult, type PathRatios, type PlacementResult } from './stack.js';
+import {
+  benchmarkStack,
+  CONNECTIONS,
+  LOAD_SECONDS,
+  ROUNDS,
+  type EngineResult,
+  type PathRatios,
+  type PlacementResult,
+} from './stack.js';
 
 const runs = positiveIntegerSetting('BENCH_RUNS', 7);
 const NOBODY = { uid: 65534, gid: 65534 };
@@ -32,7 +40,12 @@ function yoRunner() {
 }
 
 function table(measurements: Measurement[]): string {
-  const rows = measurements.map((m) => [m.name, `${m.medianMs.toFixed(0)} ms`, m.baseline ? `${m.ratio!.toFixed(2)}x ${m.baseline}` : '', m.target ? `${m.target} ${m.met ? 'met' : 'MISSED'}` : '']);
+  const rows = measurements.map((m) => [
+    m.name,
+    `${m.medianMs.toFixed(0)} ms`,
+    m.baseline ? `${m.ratio!.toFixed(2)}x ${m.baseline}` : '',
+    m.target ? `${m.target} ${m.met ? 'met' : 'MISSED'}` : '',
+  ]);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length), 4));
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')).join('\n');
 }
@@ -41,13 +54,19 @@ function table(measurements: Measurement[]): string {
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}`;
 const generation = process.env['BENCH_GENERATION'] === '0' ? [] : benchmarkGeneration(runs, yoRunner());
 const rss = process.env['BENCH_GENERATION'] === '0' ? undefined : peakRssMiB();
-if (generation.length > 0) process.stdout.write(`Generation (median of ${runs} runs) on ${machine}\n${table(generation)}\npeak RSS of a fresh generation: ${rss} MiB\n`);
+if (generation.length > 0)
+  process.stdout.write(
+    `Generation (median of ${runs} runs) on ${machine}\n${table(generation)}\npeak RSS of a fresh generation: ${rss} MiB\n`,
+  );
 /**
  * The targets, restated for two shared vCPUs (a second process is not free there): in the tiered
  * placement, through nginx at least 0.9x the backend's own; on shared CPUs, through nginx at least
  * 0.95x the bare proxy_pass control (what the generated configuration costs over the hop itself).
  */
-const TARGETS: Record<PlacementResult['name'], { label: string; ratio: (ratios: PathRatios) => number; minimum: number }> = {
+const TARGETS: Record<
+  PlacementResult['name'],
+  { label: string; ratio: (ratios: PathRatios) => number; minimum: number }
+> = {
   tiered: { label: 'through nginx / at the backend', ratio: (r) => r.nginx, minimum: 0.9 },
   shared: { label: 'through nginx / through bare nginx', ratio: (r) => r.configuration, minimum: 0.95 },
 };
@@ -56,23 +75,40 @@ function stackReport(result: EngineResult): string {
   const lines = [`${result.engine} (${result.client})`];
   for (const placement of result.placements) {
     lines.push(`${placement.name}: ${placement.description}`);
-    for (const t of placement.targets) lines.push(`  ${t.target.padEnd(34)} ${String(t.requestsPerSecond).padStart(6)} req/s  p99 ${t.p99Ms.toFixed(1).padStart(6)} ms  failed ${t.failed}  CPU ms/request proxy ${t.cpuMsPerAnswer.proxy.toFixed(3)} backend ${t.cpuMsPerAnswer.backend.toFixed(3)}  rounds ${t.rounds.join(' ')}`);
-    const ratios = (pick: (ratios: PathRatios) => number) => Object.entries(placement.ratios).map(([path, ratio]) => `${path} ${pick(ratio).toFixed(2)}x`).join(', ');
+    for (const t of placement.targets)
+      lines.push(
+        `  ${t.target.padEnd(34)} ${String(t.requestsPerSecond).padStart(6)} req/s  p99 ${t.p99Ms.toFixed(1).padStart(6)} ms  failed ${t.failed}  CPU ms/request proxy ${t.cpuMsPerAnswer.proxy.toFixed(3)} backend ${t.cpuMsPerAnswer.backend.toFixed(3)}  rounds ${t.rounds.join(' ')}`,
+      );
+    const ratios = (pick: (ratios: PathRatios) => number) =>
+      Object.entries(placement.ratios)
+        .map(([path, ratio]) => `${path} ${pick(ratio).toFixed(2)}x`)
+        .join(', ');
     const target = TARGETS[placement.name];
     const met = Object.values(placement.ratios).every((ratio) => target.ratio(ratio) >= target.minimum);
     lines.push(`  target: ${target.label} ${ratios(target.ratio)} (>= ${target.minimum}: ${met ? 'met' : 'MISSED'})`);
-    lines.push(`    through nginx / at the backend ${ratios((r) => r.nginx)}; the hop alone, bare nginx / at the backend ${ratios((r) => r.bare)}; nginx / bare nginx ${ratios((r) => r.configuration)}`);
-    lines.push(`    publishing, via the published port on loopback / at nginx's address: ${ratios((r) => r.publishing)}`);
+    lines.push(
+      `    through nginx / at the backend ${ratios((r) => r.nginx)}; the hop alone, bare nginx / at the backend ${ratios((r) => r.bare)}; nginx / bare nginx ${ratios((r) => r.configuration)}`,
+    );
+    lines.push(
+      `    publishing, via the published port on loopback / at nginx's address: ${ratios((r) => r.publishing)}`,
+    );
   }
-  for (const m of result.memory) lines.push(`${m.service.padEnd(9)} peak ${String(m.peakMiB).padStart(6)} MiB of ${m.budgetMiB} MiB budget: ${m.within ? 'within' : 'OVER'}`);
-  lines.push(`every service within its memory budget under load: ${result.memory.every((m) => m.within) ? 'met' : 'MISSED'}`);
+  for (const m of result.memory)
+    lines.push(
+      `${m.service.padEnd(9)} peak ${String(m.peakMiB).padStart(6)} MiB of ${m.budgetMiB} MiB budget: ${m.within ? 'within' : 'OVER'}`,
+    );
+  lines.push(
+    `every service within its memory budget under load: ${result.memory.every((m) => m.within) ? 'met' : 'MISSED'}`,
+  );
   return lines.join('\n');
 }
 
 /** BENCH_ENGINES: which engines boot the stack, in order (default "docker,podman"). */
 function engines(): ('docker' | 'podman')[] {
   const names = (process.env['BENCH_ENGINES'] ?? 'docker,podman').split(',').map((name) => name.trim());
-  for (const name of names) if (name !== 'docker' && name !== 'podman') throw new Error(`BENCH_ENGINES: docker or podman, not ${JSON.stringify(name)}`);
+  for (const name of names)
+    if (name !== 'docker' && name !== 'podman')
+      throw new Error(`BENCH_ENGINES: docker or podman, not ${JSON.stringify(name)}`);
   return names as ('docker' | 'podman')[];
 }
 
@@ -87,7 +123,9 @@ if (process.env['BENCH_STACK'] !== '0' && process.getuid?.() === 0) {
       const driver: StackDriver = name === 'docker' ? await DockerComposeDriver.create() : new PodmanRunnerDriver();
       const result = await benchmarkStack(driver);
       stack.push(result);
-      process.stdout.write(`\nRunning stack (example answers; wrk, ${CONNECTIONS} connections, medians of ${ROUNDS} alternating rounds of ${LOAD_SECONDS} s per target) on ${stackReport(result)}\n`);
+      process.stdout.write(
+        `\nRunning stack (example answers; wrk, ${CONNECTIONS} connections, medians of ${ROUNDS} alternating rounds of ${LOAD_SECONDS} s per target) on ${stackReport(result)}\n`,
+      );
     }
   } finally {
     await stopDockerd();
@@ -96,4 +134,7 @@ if (process.env['BENCH_STACK'] !== '0' && process.getuid?.() === 0) {
   process.stdout.write('\nRunning stack: skipped, it needs root (both engines run as root here)\n');
 }
 mkdirSync('bench-results', { recursive: true });
-writeFileSync('bench-results/latest.json', `${JSON.stringify({ machine, runs, generation, peakRssMiB: rss, stack }, null, 2)}\n`);
+writeFileSync(
+  'bench-results/latest.json',
+  `${JSON.stringify({ machine, runs, generation, peakRssMiB: rss, stack }, null, 2)}\n`,
+);

@@ -53,9 +53,19 @@ const PATHS = [BACKEND_HEALTH_PATH, '/api/items'] as const;
  */
 const VIAS = ['nginx', BARE_PROXY_SERVICE, 'backend', 'published'] as const;
 type Via = (typeof VIAS)[number];
-const VIA_LABELS: Record<Via, string> = { nginx: 'through nginx', [BARE_PROXY_SERVICE]: 'through bare nginx', backend: 'at the backend', published: 'via published port' };
+const VIA_LABELS: Record<Via, string> = {
+  nginx: 'through nginx',
+  [BARE_PROXY_SERVICE]: 'through bare nginx',
+  backend: 'at the backend',
+  published: 'via published port',
+};
 /** The container whose CPU a load through each way is charged to (besides the backend's). */
-const PROXY_OF: Record<Via, string | undefined> = { nginx: 'nginx', [BARE_PROXY_SERVICE]: BARE_PROXY_SERVICE, backend: undefined, published: 'nginx' };
+const PROXY_OF: Record<Via, string | undefined> = {
+  nginx: 'nginx',
+  [BARE_PROXY_SERVICE]: BARE_PROXY_SERVICE,
+  backend: undefined,
+  published: 'nginx',
+};
 
 export interface TargetResult {
   target: string;
@@ -113,7 +123,12 @@ function allowedCpus(): number[] {
 
 function placements(cpus: number[]): Placement[] {
   const all = cpus.join(',');
-  const shared: Placement = { name: 'shared', description: `load generator and every service on CPUs ${all}`, loaderCpus: all, serviceCpus: { nginx: all, [BARE_PROXY_SERVICE]: all, backend: all, postgres: all, redis: all } };
+  const shared: Placement = {
+    name: 'shared',
+    description: `load generator and every service on CPUs ${all}`,
+    loaderCpus: all,
+    serviceCpus: { nginx: all, [BARE_PROXY_SERVICE]: all, backend: all, postgres: all, redis: all },
+  };
   if (cpus.length < 2) return [shared];
   const front = String(cpus[0]);
   const rest = cpus.slice(1).join(',');
@@ -126,8 +141,13 @@ function placements(cpus: number[]): Placement[] {
   return [tiered, shared];
 }
 
-async function place(engine: Engine, containers: { id: string; service: string }[], placement: Placement): Promise<void> {
-  for (const container of containers) await engine.must(['update', '--cpuset-cpus', placement.serviceCpus[container.service]!, container.id]);
+async function place(
+  engine: Engine,
+  containers: { id: string; service: string }[],
+  placement: Placement,
+): Promise<void> {
+  for (const container of containers)
+    await engine.must(['update', '--cpuset-cpus', placement.serviceCpus[container.service]!, container.id]);
 }
 
 /** CPU seconds used so far, per container (by service). */
@@ -141,9 +161,22 @@ function measurePlacement(urls: Record<Via, string>, cpu: CpuReaders, placement:
     const proxy = proxyService ? cpu[proxyService] : undefined;
     const backend = cpu['backend']!;
     const before = { proxy: proxy?.() ?? 0, backend: backend() };
-    const sample = load({ url: target.url, host: SERVER_NAME, seconds, connections: CONNECTIONS, maxAnswers: MAX_ANSWERS, cpus: placement.loaderCpus });
+    const sample = load({
+      url: target.url,
+      host: SERVER_NAME,
+      seconds,
+      connections: CONNECTIONS,
+      maxAnswers: MAX_ANSWERS,
+      cpus: placement.loaderCpus,
+    });
     const perAnswer = (cpuSeconds: number) => Math.round((cpuSeconds * 1e6) / Math.max(sample.answered, 1)) / 1000;
-    return { ...sample, cpuMsPerAnswer: { proxy: perAnswer((proxy?.() ?? 0) - before.proxy), backend: perAnswer(backend() - before.backend) } };
+    return {
+      ...sample,
+      cpuMsPerAnswer: {
+        proxy: perAnswer((proxy?.() ?? 0) - before.proxy),
+        backend: perAnswer(backend() - before.backend),
+      },
+    };
   };
   // Warm-up, not measured: after a move to other CPUs, and for each worker's first requests.
   for (const target of targets) run(target, 2);
@@ -176,18 +209,31 @@ function measurePlacement(urls: Record<Via, string>, cpu: CpuReaders, placement:
   const ratios = Object.fromEntries(
     PATHS.map((path) => [
       path,
-      { nginx: ratio(path, 'nginx', 'backend'), bare: ratio(path, BARE_PROXY_SERVICE, 'backend'), configuration: ratio(path, 'nginx', BARE_PROXY_SERVICE), publishing: ratio(path, 'published', 'nginx') },
+      {
+        nginx: ratio(path, 'nginx', 'backend'),
+        bare: ratio(path, BARE_PROXY_SERVICE, 'backend'),
+        configuration: ratio(path, 'nginx', BARE_PROXY_SERVICE),
+        publishing: ratio(path, 'published', 'nginx'),
+      },
     ]),
   );
   return { name: placement.name, description: placement.description, targets: results, ratios };
 }
 
-async function peakMemory(engine: Engine, plan: StackPlan, containers: { id: string; service: string }[]): Promise<MemoryResult[]> {
+async function peakMemory(
+  engine: Engine,
+  plan: StackPlan,
+  containers: { id: string; service: string }[],
+): Promise<MemoryResult[]> {
   const limits = new Map(plan.services.map((service) => [service.name, service.memory]));
   const memory: MemoryResult[] = [];
   for (const container of containers) {
     // cgroup v1 keeps the peak since the container started; v2 calls it memory.peak.
-    const read = await engine.exec(container.id, ['sh', '-c', 'cat /sys/fs/cgroup/memory/memory.max_usage_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.peak']);
+    const read = await engine.exec(container.id, [
+      'sh',
+      '-c',
+      'cat /sys/fs/cgroup/memory/memory.max_usage_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.peak',
+    ]);
     const peakMiB = Math.round((Number(read.stdout.trim()) / 1024 ** 2) * 10) / 10;
     const limit = parseMemorySize(limits.get(container.service) ?? '');
     if (!limit) throw new Error(`${container.service} has no memory limit in compose.yaml`);
@@ -206,16 +252,32 @@ export interface EngineResult {
 
 /** Boots the example stack (and the control) with `driver`, loads it in each placement, takes it down. */
 export async function benchmarkStack(driver: StackDriver): Promise<EngineResult> {
-  if (!wrkAvailable()) throw new Error('wrk is missing: run scripts/test-prerequisites.sh (it installs the Debian package wrk)');
+  if (!wrkAvailable())
+    throw new Error('wrk is missing: run scripts/test-prerequisites.sh (it installs the Debian package wrk)');
   const directory = join(mkdtempSync(join(tmpdir(), 'bench-stack-')), PROJECT);
   mkdirSync(directory);
   // The rate limit is raised: one load generator is one client address, and 429s are not throughput.
   // /health/ is published (publicHealth) so the published-port hop can be loaded on it too.
-  execFileSync('node', [join(ROOT, 'dist/cli/main.js'), '--answers', join(ROOT, 'examples/answers.json'), '--project-name', PROJECT, '--http-port', String(HTTP_PORT), '--rate-limit', '100000', '--public-health'], {
-    cwd: directory,
-    env: { PATH: process.env['PATH'], CI: 'true' },
-    stdio: 'ignore',
-  });
+  execFileSync(
+    'node',
+    [
+      join(ROOT, 'dist/cli/main.js'),
+      '--answers',
+      join(ROOT, 'examples/answers.json'),
+      '--project-name',
+      PROJECT,
+      '--http-port',
+      String(HTTP_PORT),
+      '--rate-limit',
+      '100000',
+      '--public-health',
+    ],
+    {
+      cwd: directory,
+      env: { PATH: process.env['PATH'], CI: 'true' },
+      stdio: 'ignore',
+    },
+  );
   const plan = planStack(directory);
   addBareProxyService(directory, readFileSync(join(directory, 'nginx/nginx.conf'), 'utf8'), SERVER_NAME);
   await driver.build(directory);
@@ -224,8 +286,11 @@ export async function benchmarkStack(driver: StackDriver): Promise<EngineResult>
     const engine = driver.engine();
     const containers = await engine.containers(PROJECT);
     const address = (service: string) => {
-      const found = containers.find((container) => container.service === service)?.addresses[`${PROJECT}_frontend-network`];
-      if (!found || !/^198\.1[89]\.\d+\.\d+$/.test(found)) throw new Error(`${service} address ${found} is outside the engines' 198.18.0.0/15`);
+      const found = containers.find((container) => container.service === service)?.addresses[
+        `${PROJECT}_frontend-network`
+      ];
+      if (!found || !/^198\.1[89]\.\d+\.\d+$/.test(found))
+        throw new Error(`${service} address ${found} is outside the engines' 198.18.0.0/15`);
       return found;
     };
     const urls: Record<Via, string> = {
@@ -234,16 +299,35 @@ export async function benchmarkStack(driver: StackDriver): Promise<EngineResult>
       backend: `http://${address('backend')}:${BACKEND_PORT}`,
       published: `http://127.0.0.1:${HTTP_PORT}`,
     };
-    const pid = async (service: string) => Number((await engine.must(['inspect', '--format', '{{.State.Pid}}', containers.find((c) => c.service === service)!.id])).trim());
+    const pid = async (service: string) =>
+      Number(
+        (
+          await engine.must([
+            'inspect',
+            '--format',
+            '{{.State.Pid}}',
+            containers.find((c) => c.service === service)!.id,
+          ])
+        ).trim(),
+      );
     const measured = ['nginx', BARE_PROXY_SERVICE, 'backend'];
-    const cpu = Object.fromEntries(await Promise.all(measured.map(async (service) => [service, cpuSecondsReader(await pid(service))] as const))) as CpuReaders;
+    const cpu = Object.fromEntries(
+      await Promise.all(measured.map(async (service) => [service, cpuSecondsReader(await pid(service))] as const)),
+    ) as CpuReaders;
     const results: PlacementResult[] = [];
     for (const placement of placements(allowedCpus())) {
       await place(engine, containers, placement);
       results.push(measurePlacement(urls, cpu, placement));
     }
-    const stackContainers = containers.filter((container) => plan.services.some((service) => service.name === container.service));
-    return { engine: driver.engineName, client: driver.client, placements: results, memory: await peakMemory(engine, plan, stackContainers) };
+    const stackContainers = containers.filter((container) =>
+      plan.services.some((service) => service.name === container.service),
+    );
+    return {
+      engine: driver.engineName,
+      client: driver.client,
+      placements: results,
+      memory: await peakMemory(engine, plan, stackContainers),
+    };
   } finally {
     await driver.down(directory);
   }

@@ -23,9 +23,17 @@ const terminalLog: RunLog = {
 };
 
 function parseFlags(argv: string[]): Record<string, unknown> {
-  const options = Object.fromEntries(optionDeclarations().map((option) => [option.name, { type: option.type }] as const));
+  const options = Object.fromEntries(
+    optionDeclarations().map((option) => [option.name, { type: option.type }] as const),
+  );
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true, allowNegative: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: true,
+      allowNegative: true,
+    });
     if (positionals.length > 0) throw new Error(`Unexpected argument ${JSON.stringify(positionals[0])}`);
     return values;
   } catch (error) {
@@ -55,7 +63,9 @@ async function main(argv: string[]): Promise<number> {
   if (isInteractive(options)) {
     const { createEnv } = await import('yeoman-environment');
     const env = createEnv({ cwd: root });
-    env.register(fileURLToPath(new URL('../generators/app/index.js', import.meta.url)), { namespace: GENERATOR_NAMESPACE });
+    env.register(fileURLToPath(new URL('../generators/app/index.js', import.meta.url)), {
+      namespace: GENERATOR_NAMESPACE,
+    });
     await env.run([GENERATOR_NAMESPACE, ...argv]);
     return ExitCode.ok;
   }
@@ -82,7 +92,9 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`${error.message}\n`);
       process.exitCode = error.code;
     } else {
-      process.stderr.write(`secure-stack: unexpected error (a bug; please report it):\n${(error as Error)?.stack ?? String(error)}\n`);
+      process.stderr.write(
+        `secure-stack: unexpected error (a bug; please report it):\n${(error as Error)?.stack ?? String(error)}\n`,
+      );
       process.exitCode = ExitCode.internalError;
     }
   },

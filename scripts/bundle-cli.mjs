@@ -16,6 +16,8 @@ await build({
   target: 'node20',
   external: ['yeoman-environment', 'node-diff3'],
   // CommonJS dependencies (yaml) call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as __secureStackRequire } from 'node:module'; const require = __secureStackRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __secureStackRequire } from 'node:module'; const require = __secureStackRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });

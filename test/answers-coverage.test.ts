@@ -14,11 +14,15 @@ import { FIELD_KEYS, FLAG, RULES } from './support/answers-oracle.js';
 import { REPO_ROOT } from './support/generate.js';
 
 const SCHEMA_KEYS = FIELD_LIST.map((field) => field.key);
-const CORPUS = parse(readFileSync(join(REPO_ROOT, 'test/hostile/corpus.yaml'), 'utf8')) as { field: string; accepted?: unknown; rejected?: string }[];
+const CORPUS = parse(readFileSync(join(REPO_ROOT, 'test/hostile/corpus.yaml'), 'utf8')) as {
+  field: string;
+  accepted?: unknown;
+  rejected?: string;
+}[];
 const README = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
 
 describe('every answer in the schema is under test', () => {
-  it('the oracle lists exactly the schema\'s answers', () => {
+  it("the oracle lists exactly the schema's answers", () => {
     expect([...FIELD_KEYS].sort()).toEqual([...SCHEMA_KEYS].sort());
   });
 
@@ -29,11 +33,18 @@ describe('every answer in the schema is under test', () => {
     expect((FLAG as Record<string, string>)[key], 'flag').toBe(field.flag);
     const entries = CORPUS.filter((entry) => entry.field === key);
     expect(entries.filter((entry) => 'rejected' in entry).length, 'rejected corpus entries').toBeGreaterThanOrEqual(1);
-    expect(entries.filter((entry) => 'accepted' in entry).length + entries.filter((entry) => 'rejected' in entry).length, 'corpus entries').toBeGreaterThanOrEqual(2);
+    expect(
+      entries.filter((entry) => 'accepted' in entry).length + entries.filter((entry) => 'rejected' in entry).length,
+      'corpus entries',
+    ).toBeGreaterThanOrEqual(2);
     // The README's table has a row for each answer (cpus.* shares one: `cpus.nginx`, `.backend`, ...).
     const [parent, child] = key.split('.');
     const rows = README.split('\n').filter((line) => line.startsWith(`| \`${child === undefined ? key : parent}`));
-    const named = rows.some((row) => row.startsWith(`| \`${key}\``) || (child !== undefined && row.startsWith(`| \`${parent}.nginx\`,`) && row.includes(`\`.${child}\``)));
+    const named = rows.some(
+      (row) =>
+        row.startsWith(`| \`${key}\``) ||
+        (child !== undefined && row.startsWith(`| \`${parent}.nginx\`,`) && row.includes(`\`.${child}\``)),
+    );
     expect(named, 'README answers table').toBe(true);
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { misreadByJsonParse, parseAnswersText, readAnswersFile } from '../generators/lib/answers/answers-file.js';
-import { UserError } from '../generators/lib/errors.js';
+import type { UserError } from '../generators/lib/errors.js';
 import { EXAMPLE_ANSWERS_JSON } from './support/generate.js';
 
 const asJsonFile = (text: string) => {
@@ -51,7 +51,9 @@ describe('answers.json', () => {
       }
       return 'accepted';
     };
-    expect(message('{"dbName": "a",\n "dbName": "b"}')).toMatch(/at line 2, column 2: key "dbName" appears twice: each key may appear only once/);
+    expect(message('{"dbName": "a",\n "dbName": "b"}')).toMatch(
+      /at line 2, column 2: key "dbName" appears twice: each key may appear only once/,
+    );
     expect(message('{"dbName": "a"')).toMatch(/is not valid JSON or YAML at line 1, column/);
     // YAML 1.2 takes a trailing comma in a flow mapping; the YAML path reads it as before.
     expect(readAnswersFile(asJsonFile('{"dbName": "a",}'))).toEqual({ dbName: 'a' });
@@ -60,9 +62,13 @@ describe('answers.json', () => {
     expect(readAnswersFile(asJsonFile('null'))).toBeNull();
     // Nesting JSON.parse takes but the YAML path refuses with a position (a review found the bin
     // crashing on it with a stack overflow, exit 70): refused as invalid answers, not a bug.
-    expect(message(`{"routes": ${'['.repeat(5000)}${']'.repeat(5000)}}`)).toMatch(/is not valid JSON or YAML|Invalid answers/);
+    expect(message(`{"routes": ${'['.repeat(5000)}${']'.repeat(5000)}}`)).toMatch(
+      /is not valid JSON or YAML|Invalid answers/,
+    );
     expect(message(`{"routes": ${'['.repeat(100)}${']'.repeat(100)}}`)).toBe('accepted');
     // A CR alone in a value: the YAML path reads it as part of the value, and so the .json file.
-    expect(readAnswersFile(asJsonFile('{"httpPort":\r80}'))).toEqual(parseAnswersText('{"httpPort":\r80}', 'answers.yaml'));
+    expect(readAnswersFile(asJsonFile('{"httpPort":\r80}'))).toEqual(
+      parseAnswersText('{"httpPort":\r80}', 'answers.yaml'),
+    );
   });
 });

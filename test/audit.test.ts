@@ -43,7 +43,8 @@ describe.runIf(haveScanners)('the static audit of generated stacks', () => {
   const audits = new Map<string, StaticAuditResult>();
 
   beforeAll(async () => {
-    for (const [name, options] of Object.entries(STACKS)) audits.set(name, await runStaticAudit(await generate({ options })));
+    for (const [name, options] of Object.entries(STACKS))
+      audits.set(name, await runStaticAudit(await generate({ options })));
   });
 
   it.each(Object.keys(STACKS))('%s: every scanner ran and every finding is on the allow-list', (name) => {
@@ -55,7 +56,9 @@ describe.runIf(haveScanners)('the static audit of generated stacks', () => {
   });
 
   it('accepts host_spoofing only for Host $http_host, the one the allow-list reviewed', () => {
-    const spoofing = [...audits.values()].flatMap((audit) => audit.findings).filter((finding) => finding.id === 'host_spoofing');
+    const spoofing = [...audits.values()]
+      .flatMap((audit) => audit.findings)
+      .filter((finding) => finding.id === 'host_spoofing');
     for (const finding of spoofing) expect(finding.message).toMatch(/^proxy_set_header Host \$http_host: /);
   });
 
@@ -70,21 +73,42 @@ describe.runIf(haveScanners)('the static audit of generated stacks', () => {
 
 describe.runIf(haveScanners)('shell scripts this repository ships', () => {
   it('have no shellcheck finding', () => {
-    const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: REPO_ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
+    const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: REPO_ROOT, encoding: 'utf8' })
+      .split('\0')
+      .filter(Boolean);
     // Templates (backend/serve.sh.ejs) are checked as rendered, in the generated stacks' audit above.
-    const scripts = tracked.filter((path) => !path.endsWith('.ejs') && (path.endsWith('.sh') || /^#!.*\b(?:ba|da)?sh\b/.test(readFileSync(join(REPO_ROOT, path), 'latin1').split('\n', 1)[0]!)));
+    const scripts = tracked.filter(
+      (path) =>
+        !path.endsWith('.ejs') &&
+        (path.endsWith('.sh') ||
+          /^#!.*\b(?:ba|da)?sh\b/.test(readFileSync(join(REPO_ROOT, path), 'latin1').split('\n', 1)[0]!)),
+    );
     // The list itself is checked, so a broken search cannot pass by finding nothing.
-    expect(scripts).toEqual(expect.arrayContaining(['.ci/run', 'scripts/test-prerequisites.sh', 'test/e2e/engine/dockerd.sh', 'test/e2e/engine/shims/nginx-entrypoint.sh']));
+    expect(scripts).toEqual(
+      expect.arrayContaining([
+        '.ci/run',
+        'scripts/test-prerequisites.sh',
+        'test/e2e/engine/dockerd.sh',
+        'test/e2e/engine/shims/nginx-entrypoint.sh',
+      ]),
+    );
     expect(shellcheckFiles(scripts, REPO_ROOT).map(formatFinding)).toEqual([]);
   });
 });
 
 describe('the nginx configuration parser', () => {
   it('reads directives, blocks, quotes, escapes, comments, ${variables} and lines as nginx does', () => {
-    const config = parseNginxConfig('a "b\\"c" \'d e\' ${x}y; # a comment; {\nhttp {\n  server { listen 80; }\n}\nreturn 200 "ok\\n";\n');
+    const config = parseNginxConfig(
+      'a "b\\"c" \'d e\' ${x}y; # a comment; {\nhttp {\n  server { listen 80; }\n}\nreturn 200 "ok\\n";\n',
+    );
     expect(config).toEqual([
       { name: 'a', args: ['b"c', 'd e', '${x}y'], line: 1 },
-      { name: 'http', args: [], line: 2, children: [{ name: 'server', args: [], line: 3, children: [{ name: 'listen', args: ['80'], line: 3 }] }] },
+      {
+        name: 'http',
+        args: [],
+        line: 2,
+        children: [{ name: 'server', args: [], line: 3, children: [{ name: 'listen', args: ['80'], line: 3 }] }],
+      },
       { name: 'return', args: ['200', 'ok\n'], line: 5 },
     ]);
   });
@@ -113,38 +137,88 @@ describe('the gixy-like nginx rules', () => {
     ['host_spoofing: Host from an argument', 'proxy_set_header host "$arg_h";', ['host_spoofing nginx/nginx.conf:4']],
     ['no host_spoofing: Host from $host', 'proxy_set_header Host $host;', []],
     [
-      'add_header_redefinition: a location loses the server\'s headers',
+      "add_header_redefinition: a location loses the server's headers",
       'add_header X-Frame-Options DENY always;\nadd_header X-A a;\nlocation / {\n  add_header X-A b;\n}',
       ['add_header_redefinition nginx/nginx.conf:6'],
     ],
-    ['no add_header_redefinition: the location repeats every header', 'add_header X-A a;\nlocation / {\n  add_header x-a b;\n}', []],
-    ['no add_header_redefinition: a location without add_header inherits', 'add_header X-A a;\nlocation / {\n  return 404;\n}', []],
-    ['alias_traversal: prefix without, alias with a slash', 'location /static {\n  alias /srv/static/;\n}', ['alias_traversal nginx/nginx.conf:5']],
+    [
+      'no add_header_redefinition: the location repeats every header',
+      'add_header X-A a;\nlocation / {\n  add_header x-a b;\n}',
+      [],
+    ],
+    [
+      'no add_header_redefinition: a location without add_header inherits',
+      'add_header X-A a;\nlocation / {\n  return 404;\n}',
+      [],
+    ],
+    [
+      'alias_traversal: prefix without, alias with a slash',
+      'location /static {\n  alias /srv/static/;\n}',
+      ['alias_traversal nginx/nginx.conf:5'],
+    ],
     ['alias_traversal: ^~ prefix', 'location ^~ /i {\n  alias /srv/i/;\n}', ['alias_traversal nginx/nginx.conf:5']],
     ['no alias_traversal: both with a slash', 'location /static/ {\n  alias /srv/static/;\n}', []],
     ['ssrf: the host from an argument', 'location / {\n  proxy_pass http://$arg_to/;\n}', ['ssrf nginx/nginx.conf:5']],
     ['ssrf: the whole URL from a capture', 'location ~ ^/p/(.+)$ {\n  proxy_pass $1;\n}', ['ssrf nginx/nginx.conf:5']],
-    ['ssrf: the host from a named capture', 'location ~ ^/(?<to>[a-z]+)/ {\n  proxy_pass https://${to}.internal;\n}', ['ssrf nginx/nginx.conf:5']],
-    ['ssrf: the host from the Host header', 'location / {\n  proxy_pass http://$host$request_uri;\n}', ['ssrf nginx/nginx.conf:5']],
+    [
+      'ssrf: the host from a named capture',
+      'location ~ ^/(?<to>[a-z]+)/ {\n  proxy_pass https://${to}.internal;\n}',
+      ['ssrf nginx/nginx.conf:5'],
+    ],
+    [
+      'ssrf: the host from the Host header',
+      'location / {\n  proxy_pass http://$host$request_uri;\n}',
+      ['ssrf nginx/nginx.conf:5'],
+    ],
     ['no ssrf: the client picks only the path', 'location / {\n  proxy_pass http://backend$request_uri;\n}', []],
     ['no ssrf: internal location', 'location /x {\n  internal;\n  proxy_pass http://$arg_to;\n}', []],
-    ['ssrf: the host through a variable set from a header', 'set $to http://$http_x_target:8000;\nlocation / {\n  proxy_pass $to;\n}', ['ssrf nginx/nginx.conf:6']],
-    ['no ssrf: a variable set to a fixed upstream (nginx.swarm.conf)', 'set $to http://backend:8000;\nlocation / {\n  proxy_pass $to;\n}', []],
+    [
+      'ssrf: the host through a variable set from a header',
+      'set $to http://$http_x_target:8000;\nlocation / {\n  proxy_pass $to;\n}',
+      ['ssrf nginx/nginx.conf:6'],
+    ],
+    [
+      'no ssrf: a variable set to a fixed upstream (nginx.swarm.conf)',
+      'set $to http://backend:8000;\nlocation / {\n  proxy_pass $to;\n}',
+      [],
+    ],
     ['http_splitting: $uri in a header', 'add_header X-Uri $uri;', ['http_splitting nginx/nginx.conf:4']],
-    ['http_splitting: $document_uri in a redirect', 'return 302 https://example.com$document_uri;', ['http_splitting nginx/nginx.conf:4']],
-    ['http_splitting: a capture that can match a newline', 'rewrite ^/a/([^/]+)$ /b/$1;', ['http_splitting nginx/nginx.conf:4']],
-    ['http_splitting: a location capture sent upstream', 'location ~ /x/(\\s*\\S+) {\n  proxy_set_header X-P $1;\n}', ['http_splitting nginx/nginx.conf:5']],
+    [
+      'http_splitting: $document_uri in a redirect',
+      'return 302 https://example.com$document_uri;',
+      ['http_splitting nginx/nginx.conf:4'],
+    ],
+    [
+      'http_splitting: a capture that can match a newline',
+      'rewrite ^/a/([^/]+)$ /b/$1;',
+      ['http_splitting nginx/nginx.conf:4'],
+    ],
+    [
+      'http_splitting: a location capture sent upstream',
+      'location ~ /x/(\\s*\\S+) {\n  proxy_set_header X-P $1;\n}',
+      ['http_splitting nginx/nginx.conf:5'],
+    ],
     ['no http_splitting: "." never matches a newline', 'location ~ /x/(.*) {\n  return 302 /y/$1;\n}', []],
     ['no http_splitting: $request_uri stays encoded', 'return 301 https://$host$request_uri;', []],
-    ['version_disclosure: server_tokens on in a server', 'server_tokens on;', ['version_disclosure nginx/nginx.conf:4']],
-    ['add_header_multiline: a value over two lines', 'add_header X-A "a\n    b";', ['add_header_multiline nginx/nginx.conf:4']],
+    [
+      'version_disclosure: server_tokens on in a server',
+      'server_tokens on;',
+      ['version_disclosure nginx/nginx.conf:4'],
+    ],
+    [
+      'add_header_multiline: a value over two lines',
+      'add_header X-A "a\n    b";',
+      ['add_header_multiline nginx/nginx.conf:4'],
+    ],
   ])('%s', (_name, server, expected) => {
     expect(nginxFindings(server)).toEqual(expected);
   });
 
   it('version_disclosure: no server_tokens off at http level', () => {
     const findings = auditNginxConfig('events {}\nhttp {\n    server { listen 80; }\n}\n');
-    expect(findings.map((finding) => `${finding.id} ${finding.location}`)).toEqual(['version_disclosure nginx/nginx.conf:2']);
+    expect(findings.map((finding) => `${finding.id} ${finding.location}`)).toEqual([
+      'version_disclosure nginx/nginx.conf:2',
+    ]);
   });
 
   it('finds nothing on a layout it was not written for: TLS at http level, absolute_redirect off', () => {
@@ -184,16 +258,32 @@ describe('the hadolint and CIS Docker Benchmark rules', () => {
 
   it.each<[string, string, string[]]>([
     ['DL3006: an untagged base', 'FROM python', ['DL3006 backend/Dockerfile:1']],
-    ['DL3006: an untagged base on a registry with a port', 'FROM registry:5000/python', ['DL3006 backend/Dockerfile:1']],
+    [
+      'DL3006: an untagged base on a registry with a port',
+      'FROM registry:5000/python',
+      ['DL3006 backend/Dockerfile:1'],
+    ],
     ['DL3007: latest', 'FROM docker.io/library/python:latest', ['DL3007 backend/Dockerfile:1']],
     ['no DL3006: a digest, or an earlier stage', 'FROM python@sha256:abc AS build\nFROM build', []],
     ['DL3020: ADD of files', 'ADD --chown=1:1 . /app', ['DL3020 backend/Dockerfile:1']],
     ['no DL3020: ADD of an archive', 'ADD rootfs.tar.gz /', []],
-    ['DL3042: pip without --no-cache-dir, after a continuation', 'RUN apt-get update \\\n && pip3 install django', ['DL3042 backend/Dockerfile:1']],
-    ['DL3042: python -m pip', 'RUN python3 -m pip install -r r.txt && pip install --no-cache-dir x', ['DL3042 backend/Dockerfile:1']],
+    [
+      'DL3042: pip without --no-cache-dir, after a continuation',
+      'RUN apt-get update \\\n && pip3 install django',
+      ['DL3042 backend/Dockerfile:1'],
+    ],
+    [
+      'DL3042: python -m pip',
+      'RUN python3 -m pip install -r r.txt && pip install --no-cache-dir x',
+      ['DL3042 backend/Dockerfile:1'],
+    ],
     ['no DL3042: PIP_NO_CACHE_DIR in the image', 'ENV PIP_NO_CACHE_DIR=1\nRUN pip install django', []],
     ['CIS-4.10: a password in ENV', 'ENV DB_PASSWORD=hunter2', ['CIS-4.10 backend/Dockerfile:1']],
-    ['CIS-4.10: a token in ARG, a key in legacy ENV', 'ARG GITHUB_TOKEN\nENV SIGNING_KEY abc def', ['CIS-4.10 backend/Dockerfile:1', 'CIS-4.10 backend/Dockerfile:2']],
+    [
+      'CIS-4.10: a token in ARG, a key in legacy ENV',
+      'ARG GITHUB_TOKEN\nENV SIGNING_KEY abc def',
+      ['CIS-4.10 backend/Dockerfile:1', 'CIS-4.10 backend/Dockerfile:2'],
+    ],
     ['no CIS-4.10: a quoted value with secret words', 'ENV GREETING="PASSWORD=x TOKEN" KEYBOARD=us', []],
   ])('%s', (_name, lines, expected) => {
     // The good Dockerfile's tail keeps the USER and HEALTHCHECK rules quiet.
@@ -201,8 +291,12 @@ describe('the hadolint and CIS Docker Benchmark rules', () => {
   });
 
   it('DL3002: the last USER is root', () => {
-    expect(dockerfileFindings(GOOD_DOCKERFILE.replace('CMD', 'USER root\nCMD'))).toEqual(['DL3002 backend/Dockerfile:9']);
-    expect(dockerfileFindings(GOOD_DOCKERFILE.replace('CMD', 'USER 0:0\nCMD'))).toEqual(['DL3002 backend/Dockerfile:9']);
+    expect(dockerfileFindings(GOOD_DOCKERFILE.replace('CMD', 'USER root\nCMD'))).toEqual([
+      'DL3002 backend/Dockerfile:9',
+    ]);
+    expect(dockerfileFindings(GOOD_DOCKERFILE.replace('CMD', 'USER 0:0\nCMD'))).toEqual([
+      'DL3002 backend/Dockerfile:9',
+    ]);
   });
 
   it('CIS-4.1: no USER in the final stage, though an earlier stage had one', () => {
@@ -213,8 +307,12 @@ describe('the hadolint and CIS Docker Benchmark rules', () => {
   it('CIS-4.6: no HEALTHCHECK and no reason, or HEALTHCHECK NONE without one', () => {
     const withoutReason = GOOD_DOCKERFILE.replace(/^# No HEALTHCHECK.*\n/m, '# no reason\n');
     expect(dockerfileFindings(withoutReason)).toEqual(['CIS-4.6 backend/Dockerfile:9']);
-    expect(dockerfileFindings(withoutReason.replace('CMD', 'HEALTHCHECK NONE\nCMD'))).toEqual(['CIS-4.6 backend/Dockerfile:9']);
-    expect(dockerfileFindings(withoutReason.replace('CMD', 'HEALTHCHECK CMD curl -f http://127.0.0.1/ || exit 1\nCMD'))).toEqual([]);
+    expect(dockerfileFindings(withoutReason.replace('CMD', 'HEALTHCHECK NONE\nCMD'))).toEqual([
+      'CIS-4.6 backend/Dockerfile:9',
+    ]);
+    expect(
+      dockerfileFindings(withoutReason.replace('CMD', 'HEALTHCHECK CMD curl -f http://127.0.0.1/ || exit 1\nCMD')),
+    ).toEqual([]);
   });
 });
 
@@ -226,7 +324,10 @@ describe.runIf(haveScanners)('the scanners surface what they find', () => {
   it('bandit: shell=True, even behind # nosec', () => {
     const directory = freshDirectory();
     mkdirSync(join(directory, 'backend'));
-    writeFileSync(join(directory, 'backend/run.py'), 'import subprocess\n\n\ndef run(command):\n    subprocess.call(command, shell=True)  # nosec\n');
+    writeFileSync(
+      join(directory, 'backend/run.py'),
+      'import subprocess\n\n\ndef run(command):\n    subprocess.call(command, shell=True)  # nosec\n',
+    );
     expect(ids(runBandit(directory))).toEqual(['bandit B404 backend/run.py:1', 'bandit B602 backend/run.py:5']);
   });
 

@@ -29,7 +29,8 @@ describe('the bench control nginx', async () => {
   });
 
   it('has the generated worker count, connections and upstream keepalive', () => {
-    for (const name of ['worker_processes', 'worker_connections', 'keepalive']) expect([name, value(control, name)]).toEqual([name, value(generated, name)]);
+    for (const name of ['worker_processes', 'worker_connections', 'keepalive'])
+      expect([name, value(control, name)]).toEqual([name, value(generated, name)]);
     expect(value(generated, 'worker_processes')).toBe('1');
   });
 
@@ -41,6 +42,8 @@ describe('the bench control nginx', async () => {
   });
 
   it('names the directive a generated config lacks', () => {
-    expect(() => bareProxyConfig(generated.replace(/^\s*keepalive \d+;$/m, ''))).toThrow('the generated nginx.conf has no numeric keepalive directive');
+    expect(() => bareProxyConfig(generated.replace(/^\s*keepalive \d+;$/m, ''))).toThrow(
+      'the generated nginx.conf has no numeric keepalive directive',
+    );
   });
 });

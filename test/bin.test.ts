@@ -24,11 +24,16 @@ function workspace(owner?: { uid: number; gid: number }): string {
 }
 
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: { PATH: process.env['PATH'], HOME: cwd, CI: 'true', ...env } });
+  const result = spawnSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'], HOME: cwd, CI: 'true', ...env },
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-const withoutSecretValues = (tree: Map<string, string>) => [...tree].filter(([path]) => !path.startsWith('secrets/') || path.endsWith('README.md'));
+const withoutSecretValues = (tree: Map<string, string>) =>
+  [...tree].filter(([path]) => !path.startsWith('secrets/') || path.endsWith('README.md'));
 
 describe('the packed package', () => {
   let packed: PackedInstall;
@@ -61,7 +66,12 @@ describe('the packed package', () => {
     const env = { NODE_PATH: packed.nodeModules, HOME: workspace(asRoot ? UNPRIVILEGED : undefined) };
     const yo = [packed.bin('yo'), 'secure-stack', '--answers', EXAMPLE_ANSWERS_JSON, '--no-insight'];
     const result = asRoot
-      ? run('setpriv', [`--reuid=${UNPRIVILEGED.uid}`, `--regid=${UNPRIVILEGED.gid}`, '--clear-groups', ...yo], destination, env)
+      ? run(
+          'setpriv',
+          [`--reuid=${UNPRIVILEGED.uid}`, `--regid=${UNPRIVILEGED.gid}`, '--clear-groups', ...yo],
+          destination,
+          env,
+        )
       : run(yo[0]!, yo.slice(1), destination, env);
     expect(result.stderr).not.toMatch(/error|^\s+at /im);
     expect(result.status).toBe(0);
@@ -72,7 +82,11 @@ describe('the packed package', () => {
 describe('the bin on user mistakes', () => {
   it('prints the problems without a stack trace, exits 1 and writes nothing', () => {
     const directory = workspace();
-    const result = run('node', [OWN_BIN, '--answers', EXAMPLE_ANSWERS_JSON, '--http-port', 'eighty', '--db-user', 'pg_admin'], directory);
+    const result = run(
+      'node',
+      [OWN_BIN, '--answers', EXAMPLE_ANSWERS_JSON, '--http-port', 'eighty', '--db-user', 'pg_admin'],
+      directory,
+    );
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/httpPort: "eighty" must be an integer from 1 to 65535 \(from the command line\)/);
     expect(result.stderr).toMatch(/dbUser: "pg_admin" must not start with "pg_"/);
@@ -94,7 +108,18 @@ describe('the bin on user mistakes', () => {
   it('documents every answer flag and the exit codes in --help', () => {
     const result = run('node', [OWN_BIN, '--help'], workspace());
     expect(result.status).toBe(0);
-    for (const flag of ['--project-name', '--db-name', '--db-user', '--server-name', '--http-port', '--redis, --no-redis', '--memory-nginx', '--memory-redis', '--routes', '--answers']) {
+    for (const flag of [
+      '--project-name',
+      '--db-name',
+      '--db-user',
+      '--server-name',
+      '--http-port',
+      '--redis, --no-redis',
+      '--memory-nginx',
+      '--memory-redis',
+      '--routes',
+      '--answers',
+    ]) {
       expect(result.stdout).toContain(flag);
     }
     expect(result.stdout).toMatch(/Exit codes:\n\s+0 +success\n\s+1 +invalid answers/);
@@ -103,16 +128,37 @@ describe('the bin on user mistakes', () => {
   it('never prompts and never hangs without a terminal: missing answers take defaults, listed', () => {
     const directory = workspace();
     mkdirSync(join(directory, 'my-app'));
-    const result = spawnSync('node', [OWN_BIN], { cwd: join(directory, 'my-app'), encoding: 'utf8', env: { PATH: process.env['PATH'] }, timeout: 30_000, stdio: ['pipe', 'pipe', 'pipe'] });
+    const result = spawnSync('node', [OWN_BIN], {
+      cwd: join(directory, 'my-app'),
+      encoding: 'utf8',
+      env: { PATH: process.env['PATH'] },
+      timeout: 30_000,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     expect(result.status).toBe(0);
-    expect(`${result.stdout}${result.stderr}`).toMatch(/Defaults used for: projectName="my-app", dbName="my_app", dbUser="app"/);
-    expect(JSON.parse(readFileSync(join(directory, 'my-app/.yo-rc.json'), 'utf8'))['generator-secure-stack'].projectName).toBe('my-app');
+    expect(`${result.stdout}${result.stderr}`).toMatch(
+      /Defaults used for: projectName="my-app", dbName="my_app", dbUser="app"/,
+    );
+    expect(
+      JSON.parse(readFileSync(join(directory, 'my-app/.yo-rc.json'), 'utf8'))['generator-secure-stack'].projectName,
+    ).toBe('my-app');
   });
 
   it('stops quietly when its reader does (`secure-stack | head -n 1`): the stack written, no stack trace', () => {
     const directory = workspace();
     // The reader exits at once, so the run meets a closed pipe with most of its lines unwritten.
-    const result = spawnSync('bash', ['--norc', '--noprofile', '-c', 'node "$0" --answers "$1" | true; echo "bin:${PIPESTATUS[0]}"', OWN_BIN, EXAMPLE_ANSWERS_JSON], { cwd: directory, encoding: 'utf8', env: { PATH: process.env['PATH'], CI: 'true' }, timeout: 30_000 });
+    const result = spawnSync(
+      'bash',
+      [
+        '--norc',
+        '--noprofile',
+        '-c',
+        'node "$0" --answers "$1" | true; echo "bin:${PIPESTATUS[0]}"',
+        OWN_BIN,
+        EXAMPLE_ANSWERS_JSON,
+      ],
+      { cwd: directory, encoding: 'utf8', env: { PATH: process.env['PATH'], CI: 'true' }, timeout: 30_000 },
+    );
     expect(result.stdout.trim()).toBe('bin:0');
     expect(result.stderr).toBe('');
     expect(readFileSync(join(directory, 'compose.yaml'), 'utf8')).toContain('services:');

@@ -24,8 +24,18 @@ const SCENARIOS: Record<string, Record<string, unknown>> = {
     'http-port': '18080',
     routes: Array.from({ length: 60 }, (_, i) => `/v${i}/items`).join(','),
   },
-  'tls self-signed, bound to loopback, restart "no"': { answers: EXAMPLE_ANSWERS_JSON, tls: 'self-signed', 'bind-address': '127.0.0.1', restart: 'no' },
-  'bound to IPv6 loopback, restart on-failure, CPU limits': { 'bind-address': '::1', restart: 'on-failure', 'cpus-backend': '1.5', 'cpus-nginx': '0.25' },
+  'tls self-signed, bound to loopback, restart "no"': {
+    answers: EXAMPLE_ANSWERS_JSON,
+    tls: 'self-signed',
+    'bind-address': '127.0.0.1',
+    restart: 'no',
+  },
+  'bound to IPv6 loopback, restart on-failure, CPU limits': {
+    'bind-address': '::1',
+    restart: 'on-failure',
+    'cpus-backend': '1.5',
+    'cpus-nginx': '0.25',
+  },
 };
 
 describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options) => {
@@ -48,7 +58,9 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
     expect(services['nginx']?.networks).toEqual(['frontend-network']);
     expect(services['backend']?.networks).toEqual(['frontend-network', 'backend-network']);
     expect(services['postgres']?.networks).toEqual(['backend-network']);
-    const onPublic = Object.entries(services).filter(([, s]) => s.networks?.includes('frontend-network')).map(([n]) => n);
+    const onPublic = Object.entries(services)
+      .filter(([, s]) => s.networks?.includes('frontend-network'))
+      .map(([n]) => n);
     expect(onPublic.sort()).toEqual(['backend', 'nginx']);
     if (services['redis']) expect(services['redis'].networks).toEqual(['backend-network']);
   });
@@ -58,7 +70,12 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
     const stored = readStored(directory);
     const publishing = Object.entries(services).filter(([, s]) => s.ports !== undefined);
     expect(publishing.map(([name]) => name)).toEqual(['nginx']);
-    const bind = stored['bindAddress'] === '*' ? '' : String(stored['bindAddress']).includes(':') ? `[${stored['bindAddress']}]:` : `${stored['bindAddress']}:`;
+    const bind =
+      stored['bindAddress'] === '*'
+        ? ''
+        : String(stored['bindAddress']).includes(':')
+          ? `[${stored['bindAddress']}]:`
+          : `${stored['bindAddress']}:`;
     const https = stored['tls'] === 'off' ? [] : [`${bind}${stored['httpsPort']}:8443`];
     expect(services['nginx']?.ports).toEqual([`${bind}${stored['httpPort']}:8080`, ...https]);
   });
@@ -70,8 +87,14 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
     expect(services['nginx']?.secrets).toEqual(tls ? ['tls_cert', 'tls_key'] : undefined);
     // The owner's password initialises the data directory; the backend's, the role app-role.sql makes.
     expect(services['postgres']?.secrets).toEqual(['db_owner_password', 'db_password']);
-    expect(services['postgres']?.environment).toMatchObject({ POSTGRES_USER: 'db_owner', POSTGRES_PASSWORD_FILE: '/run/secrets/db_owner_password', APP_DB_USER: readStored(directory)['dbUser'] });
-    expect(services['backend']?.secrets).toEqual(redis ? ['django_secret_key', 'db_password', 'redis_password'] : ['django_secret_key', 'db_password']);
+    expect(services['postgres']?.environment).toMatchObject({
+      POSTGRES_USER: 'db_owner',
+      POSTGRES_PASSWORD_FILE: '/run/secrets/db_owner_password',
+      APP_DB_USER: readStored(directory)['dbUser'],
+    });
+    expect(services['backend']?.secrets).toEqual(
+      redis ? ['django_secret_key', 'db_password', 'redis_password'] : ['django_secret_key', 'db_password'],
+    );
     // Redis holds only the ACL's hashes and the password of its PING-only healthcheck user.
     expect(services['redis']?.secrets).toEqual(redis ? ['redis_acl', 'redis_healthcheck_password'] : undefined);
     for (const [name, service] of Object.entries(services)) {
@@ -85,7 +108,19 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
       expect(secret.file.startsWith('./secrets/'), name).toBe(true);
       expect(statSync(join(directory, secret.file)).isFile(), name).toBe(true);
     }
-    expect(Object.keys(secrets).sort()).toEqual([...(redis ? ['db_owner_password', 'db_password', 'django_secret_key', 'redis_acl', 'redis_healthcheck_password', 'redis_password'] : ['db_owner_password', 'db_password', 'django_secret_key']), ...(tls ? ['tls_cert', 'tls_key'] : [])]);
+    expect(Object.keys(secrets).sort()).toEqual([
+      ...(redis
+        ? [
+            'db_owner_password',
+            'db_password',
+            'django_secret_key',
+            'redis_acl',
+            'redis_healthcheck_password',
+            'redis_password',
+          ]
+        : ['db_owner_password', 'db_password', 'django_secret_key']),
+      ...(tls ? ['tls_cert', 'tls_key'] : []),
+    ]);
   });
 
   it('gates start-up on healthchecks and limits memory as answered', () => {
@@ -96,11 +131,16 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
       expect(service.restart, name).toBe(readStored(directory)['restart']);
       expect(service.deploy?.resources?.limits?.memory, name).toBe(stored.memory[name]);
       const cpus = (readStored(directory) as { cpus: Record<string, number | null> }).cpus[name];
-      expect((service.deploy?.resources?.limits as { cpus?: string } | undefined)?.cpus, name).toBe(cpus === null || cpus === undefined ? undefined : String(cpus));
-      for (const dependency of Object.values(service.depends_on ?? {})) expect(dependency.condition).toBe('service_healthy');
+      expect((service.deploy?.resources?.limits as { cpus?: string } | undefined)?.cpus, name).toBe(
+        cpus === null || cpus === undefined ? undefined : String(cpus),
+      );
+      for (const dependency of Object.values(service.depends_on ?? {}))
+        expect(dependency.condition).toBe('service_healthy');
     }
     expect(Object.keys(services['nginx']?.depends_on ?? {})).toEqual(['backend']);
-    expect(Object.keys(services['backend']?.depends_on ?? {})).toEqual(stored.redis ? ['postgres', 'redis'] : ['postgres']);
+    expect(Object.keys(services['backend']?.depends_on ?? {})).toEqual(
+      stored.redis ? ['postgres', 'redis'] : ['postgres'],
+    );
   });
 
   it('pins every image to a tag and a digest (the built backend to its tag) and keeps data in named volumes', () => {
@@ -111,7 +151,10 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
       expect(service.image, name).not.toMatch(/:latest(?:@|$)/);
     }
     // Data in its named volume; the roles script read-only where the image runs it at first start.
-    expect(services['postgres']?.volumes).toEqual(['postgres_data:/var/lib/postgresql/data', './postgres/app-role.sql:/docker-entrypoint-initdb.d/10-app-role.sql:ro']);
+    expect(services['postgres']?.volumes).toEqual([
+      'postgres_data:/var/lib/postgresql/data',
+      './postgres/app-role.sql:/docker-entrypoint-initdb.d/10-app-role.sql:ro',
+    ]);
     expect(volumes).toHaveProperty('postgres_data');
     if (services['redis']) expect(services['redis'].volumes).toEqual(['redis_data:/data']);
   });
@@ -127,7 +170,10 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
       const value = tree.get(path)!;
       if (path.endsWith('.acl')) {
         // default off; backend and healthcheck each with the SHA-256 of its own password file.
-        const sha256 = (file: string) => createHash('sha256').update(tree.get(`secrets/${file}`)!.trim()).digest('hex');
+        const sha256 = (file: string) =>
+          createHash('sha256')
+            .update(tree.get(`secrets/${file}`)!.trim())
+            .digest('hex');
         expect(value).toBe(
           [
             'user default off resetpass resetkeys resetchannels -@all',
@@ -171,7 +217,29 @@ describe.each(Object.entries(SCENARIOS))('compose.yaml for %s', (_name, options)
 
   it('records the answers in .yo-rc.json', () => {
     const stored = readStored(directory);
-    expect(Object.keys(stored).sort()).toEqual(['backendReplicas', 'bindAddress', 'cpus', 'dbName', 'dbUser', 'hstsPreload', 'httpPort', 'httpsPort', 'maxBodySize', 'memory', 'projectName', 'publicHealth', 'rateLimit', 'redis', 'restart', 'routes', 'serverName', 'swarm', 'tls', 'tlsCert', 'tlsKey']);
+    expect(Object.keys(stored).sort()).toEqual([
+      'backendReplicas',
+      'bindAddress',
+      'cpus',
+      'dbName',
+      'dbUser',
+      'hstsPreload',
+      'httpPort',
+      'httpsPort',
+      'maxBodySize',
+      'memory',
+      'projectName',
+      'publicHealth',
+      'rateLimit',
+      'redis',
+      'restart',
+      'routes',
+      'serverName',
+      'swarm',
+      'tls',
+      'tlsCert',
+      'tlsKey',
+    ]);
     expect(compose().name).toBe(stored['projectName']);
     expect(readFileSync(join(directory, '.yo-rc.json'), 'utf8')).not.toMatch(/password|secret_key/i);
   });

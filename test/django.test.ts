@@ -48,12 +48,29 @@ for path in sys.argv[2:]:
 print(json.dumps(result))
 `;
 
-const SCENARIOS: Record<string, { options: Record<string, unknown>; redis: boolean; host: string; directory?: () => string }> = {
+const SCENARIOS: Record<
+  string,
+  { options: Record<string, unknown>; redis: boolean; host: string; directory?: () => string }
+> = {
   'example answers': { options: { answers: EXAMPLE_ANSWERS_JSON }, redis: true, host: 'shop.localhost' },
-  'redis off, nested and dotted routes': { options: { redis: false, routes: '/api,/api/v2,/files.v1' }, redis: false, host: 'localhost' },
-  'tls self-signed': { options: { answers: EXAMPLE_ANSWERS_JSON, tls: 'self-signed' }, redis: true, host: 'shop.localhost' },
+  'redis off, nested and dotted routes': {
+    options: { redis: false, routes: '/api,/api/v2,/files.v1' },
+    redis: false,
+    host: 'localhost',
+  },
+  'tls self-signed': {
+    options: { answers: EXAMPLE_ANSWERS_JSON, tls: 'self-signed' },
+    redis: true,
+    host: 'shop.localhost',
+  },
   'tls provided, HSTS preload': {
-    options: { answers: EXAMPLE_ANSWERS_JSON, tls: 'provided', 'tls-cert': 'certs/shop.crt', 'tls-key': 'certs/shop.key', 'hsts-preload': true },
+    options: {
+      answers: EXAMPLE_ANSWERS_JSON,
+      tls: 'provided',
+      'tls-cert': 'certs/shop.crt',
+      'tls-key': 'certs/shop.key',
+      'hsts-preload': true,
+    },
     redis: true,
     host: 'shop.localhost',
     directory: withProvidedCertificate,
@@ -65,7 +82,11 @@ describe.runIf(haveDjango).each(Object.entries(SCENARIOS))('Django backend for %
 
   it('passes manage.py check --deploy with warnings as failures', async () => {
     directory = await generate({ options: scenario.options, directory: scenario.directory?.() });
-    const result = python(directory, ['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'], secretEnvironment(directory, scenario.redis));
+    const result = python(
+      directory,
+      ['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'],
+      secretEnvironment(directory, scenario.redis),
+    );
     expect(result.output).toMatch(/System check identified no issues/);
     expect(result.status).toBe(0);
     // Without TLS exactly the three HTTPS-only checks are silenced; with TLS the two that ask for
@@ -75,8 +96,9 @@ describe.runIf(haveDjango).each(Object.entries(SCENARIOS))('Django backend for %
   });
 
   // Defined only for the TLS scenario, so no test is reported as skipped.
-  if (scenario.options['tls'] !== undefined) it('redirects plain HTTP to HTTPS but for the healthcheck, and sends HSTS', () => {
-    const probe = `
+  if (scenario.options['tls'] !== undefined)
+    it('redirects plain HTTP to HTTPS but for the healthcheck, and sends HSTS', () => {
+      const probe = `
 import os, sys
 os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
 import django
@@ -89,26 +111,39 @@ print(plain.get("/api").status_code, plain.get("/api")["Location"])
 secure = Client(HTTP_HOST=sys.argv[1], HTTP_X_FORWARDED_PROTO="https")
 print(secure.get("/api")["Strict-Transport-Security"])
 `;
-    const result = python(directory, ['-c', probe, scenario.host], secretEnvironment(directory, scenario.redis));
-    const preload = scenario.options['hsts-preload'] === true;
-    expect(result.stdout).toBe(`301 https://${scenario.host}/api\n${preload ? 'max-age=63072000; includeSubDomains; preload' : 'max-age=63072000'}\n`);
-    const settings = readFileSync(join(directory, 'backend/config/settings.py'), 'utf8');
-    expect(settings).toContain('SECURE_REDIRECT_EXEMPT = [r"^health/$"]');
-    if (preload) expect(settings).not.toContain('SILENCED_SYSTEM_CHECKS');
-    else expect(settings).toContain('SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]');
-    // nginx sends the same header (Django's is hidden behind it).
-    expect(readFileSync(join(directory, 'nginx/nginx.conf'), 'utf8')).toContain(`add_header Strict-Transport-Security "${preload ? 'max-age=63072000; includeSubDomains; preload' : 'max-age=63072000'}" always;`);
-  });
+      const result = python(directory, ['-c', probe, scenario.host], secretEnvironment(directory, scenario.redis));
+      const preload = scenario.options['hsts-preload'] === true;
+      expect(result.stdout).toBe(
+        `301 https://${scenario.host}/api\n${preload ? 'max-age=63072000; includeSubDomains; preload' : 'max-age=63072000'}\n`,
+      );
+      const settings = readFileSync(join(directory, 'backend/config/settings.py'), 'utf8');
+      expect(settings).toContain('SECURE_REDIRECT_EXEMPT = [r"^health/$"]');
+      if (preload) expect(settings).not.toContain('SILENCED_SYSTEM_CHECKS');
+      else expect(settings).toContain('SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]');
+      // nginx sends the same header (Django's is hidden behind it).
+      expect(readFileSync(join(directory, 'nginx/nginx.conf'), 'utf8')).toContain(
+        `add_header Strict-Transport-Security "${preload ? 'max-age=63072000; includeSubDomains; preload' : 'max-age=63072000'}" always;`,
+      );
+    });
 
   it('compiles every Python file', () => {
-    const result = python(directory, ['-m', 'compileall', '-q', '.'], { PATH: process.env['PATH'], PYTHONDONTWRITEBYTECODE: '1' });
+    const result = python(directory, ['-m', 'compileall', '-q', '.'], {
+      PATH: process.env['PATH'],
+      PYTHONDONTWRITEBYTECODE: '1',
+    });
     expect(result.output).toBe('');
     expect(result.status).toBe(0);
   });
 
   it('answers each route and its sub-paths, never a look-alike prefix or another host', () => {
-    const paths = scenario.redis ? ['/api', '/api/orders/7', '/admin/x', '/apiary', '/other'] : ['/api', '/api/v2/x', '/files.v1/a', '/files-v1', '/apiary'];
-    const result = python(directory, ['-c', ROUTE_PROBE, scenario.host, ...paths], secretEnvironment(directory, scenario.redis));
+    const paths = scenario.redis
+      ? ['/api', '/api/orders/7', '/admin/x', '/apiary', '/other']
+      : ['/api', '/api/v2/x', '/files.v1/a', '/files-v1', '/apiary'];
+    const result = python(
+      directory,
+      ['-c', ROUTE_PROBE, scenario.host, ...paths],
+      secretEnvironment(directory, scenario.redis),
+    );
     expect(result.status, result.output).toBe(0);
     const answers = JSON.parse(result.stdout) as Record<string, [number, { route: string } | null]>;
     if (scenario.redis) {
@@ -123,7 +158,11 @@ print(secure.get("/api")["Strict-Transport-Security"])
       expect(answers['/files-v1']?.[0]).toBe(404);
       expect(answers['/apiary']?.[0]).toBe(404);
     }
-    const wrongHost = python(directory, ['-c', ROUTE_PROBE, 'evil.example', '/api'], secretEnvironment(directory, scenario.redis));
+    const wrongHost = python(
+      directory,
+      ['-c', ROUTE_PROBE, 'evil.example', '/api'],
+      secretEnvironment(directory, scenario.redis),
+    );
     expect(JSON.parse(wrongHost.stdout)['/api'][0]).toBe(400);
   });
 

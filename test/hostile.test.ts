@@ -23,7 +23,11 @@ import { populatedDestination, snapshot } from './support/snapshot.js';
 import { readStored } from './support/stack-files.js';
 
 const haveNginx = prerequisite('nginx and unshare', nginxAvailable, 'scripts/test-prerequisites.sh');
-const havePython = prerequisite(`Debian python3 (${DEBIAN_PYTHON})`, () => hasCommand(DEBIAN_PYTHON), 'apt-get install python3');
+const havePython = prerequisite(
+  `Debian python3 (${DEBIAN_PYTHON})`,
+  () => hasCommand(DEBIAN_PYTHON),
+  'apt-get install python3',
+);
 
 interface Entry {
   field: string;
@@ -39,7 +43,6 @@ interface Entry {
 }
 
 const CORPUS = parse(readFileSync(join(REPO_ROOT, 'test/hostile/corpus.yaml'), 'utf8')) as Entry[];
-
 
 function rawValue(entry: Entry): unknown {
   if (entry.each !== undefined) {
@@ -86,8 +89,39 @@ const accepted: { id: string; nginx: string; swarmNginx?: string; python: Python
 describe('the hostile corpus', () => {
   it('covers what the issue lists', () => {
     const everything = CORPUS.map((e) => `${e.text ?? ''} ${JSON.stringify(rawValue(e))}`).join('\n');
-    const raw = CORPUS.map((e) => e.text ?? (typeof rawValue(e) === 'string' ? (rawValue(e) as string) : JSON.stringify(rawValue(e)))).join('\n');
-    for (const needle of ['\n', '\r', ';', '{', '}', '#', "'", '"', '$', '`', '${', '$$', '<%', '%>', '\u0430', '\uff0f', '\u202e', '\u200f', '\u0000', 'yes', 'null', '~', '0x1F', '1e3', '&', '*', '!!python/object', '__proto__']) {
+    const raw = CORPUS.map(
+      (e) => e.text ?? (typeof rawValue(e) === 'string' ? (rawValue(e) as string) : JSON.stringify(rawValue(e))),
+    ).join('\n');
+    for (const needle of [
+      '\n',
+      '\r',
+      ';',
+      '{',
+      '}',
+      '#',
+      "'",
+      '"',
+      '$',
+      '`',
+      '${',
+      '$$',
+      '<%',
+      '%>',
+      '\u0430',
+      '\uff0f',
+      '\u202e',
+      '\u200f',
+      '\u0000',
+      'yes',
+      'null',
+      '~',
+      '0x1F',
+      '1e3',
+      '&',
+      '*',
+      '!!python/object',
+      '__proto__',
+    ]) {
       expect(raw.includes(needle), JSON.stringify(needle)).toBe(true);
     }
     expect(CORPUS.some((e) => String(rawValue(e)).length >= 10_000)).toBe(true);
@@ -99,54 +133,78 @@ describe('the hostile corpus', () => {
       'memory.postgres': ['99999999g', '1G'],
       routes: ['/../etc', '//x', '/api/', '/API,/api'],
     })) {
-      for (const value of values) expect(CORPUS.some((e) => e.field === field && rawValue(e) === value), `${field} ${JSON.stringify(value)}`).toBe(true);
+      for (const value of values)
+        expect(
+          CORPUS.some((e) => e.field === field && rawValue(e) === value),
+          `${field} ${JSON.stringify(value)}`,
+        ).toBe(true);
     }
     expect(CORPUS.some((e) => e.field === 'routes' && e.count === 501)).toBe(true);
     expect(everything).toContain('routes');
     for (const entry of CORPUS) expect('accepted' in entry !== 'rejected' in entry, JSON.stringify(entry)).toBe(true);
   });
 
-  it.each(CORPUS.map((entry, index) => [index, entry.field, entry.via, shown(entry), 'accepted' in entry ? 'accepted' : 'rejected', entry] as const))(
-    '#%i %s via %s: %s is %s',
-    async (index, _field, _via, _shown, _outcome, entry) => {
-      if ('rejected' in entry) {
-        const { parent, directory } = populatedDestination();
-        const options = prepare(entry, parent);
-        const before = snapshot(parent);
-        const error = await failure(generate({ directory, options }));
-        expect(error, error.stack).toBeInstanceOf(UserError);
-        expect(error.message).toMatch(new RegExp(entry.rejected!));
-        expect(error.code).toBe(1);
-        if (error instanceof InvalidAnswersError && (FIELD_KEYS as readonly string[]).includes(entry.field)) expect(error.message).toContain(`\n  - ${entry.field}: `);
-        expect(snapshot(parent)).toEqual(before);
-        return;
-      }
-      const parent = mkdtempSync(join(tmpdir(), 'secure-stack-hostile-'));
-      const directory = join(parent, 'stack');
-      mkdirSync(directory);
-      await generate({ directory, options: prepare(entry, parent) });
-      const stored = readStored(directory);
-      expect(valueAt(stored, entry.field)).toEqual(acceptedValue(entry, rawValue(entry)));
-      // The stored answers are what a re-run reads: they resolve to the answers the files were rendered from.
-      const { answers } = completeWithDefaults(validateSupplied([flattenDocument(stored, '.yo-rc.json', [])]), 'stack');
-      const files = new Map([...renderFiles(answers).keys()].map((path) => [path, readFileSync(join(directory, path), 'utf8')]));
-      const python = checkStack(files, answers, stored as unknown as Expected);
-      accepted.push({ id: `#${index}`, nginx: files.get('nginx/nginx.conf')!, swarmNginx: files.get('nginx/nginx.swarm.conf'), python });
-    },
-  );
+  it.each(
+    CORPUS.map(
+      (entry, index) =>
+        [index, entry.field, entry.via, shown(entry), 'accepted' in entry ? 'accepted' : 'rejected', entry] as const,
+    ),
+  )('#%i %s via %s: %s is %s', async (index, _field, _via, _shown, _outcome, entry) => {
+    if ('rejected' in entry) {
+      const { parent, directory } = populatedDestination();
+      const options = prepare(entry, parent);
+      const before = snapshot(parent);
+      const error = await failure(generate({ directory, options }));
+      expect(error, error.stack).toBeInstanceOf(UserError);
+      expect(error.message).toMatch(new RegExp(entry.rejected!));
+      expect(error.code).toBe(1);
+      if (error instanceof InvalidAnswersError && (FIELD_KEYS as readonly string[]).includes(entry.field))
+        expect(error.message).toContain(`\n  - ${entry.field}: `);
+      expect(snapshot(parent)).toEqual(before);
+      return;
+    }
+    const parent = mkdtempSync(join(tmpdir(), 'secure-stack-hostile-'));
+    const directory = join(parent, 'stack');
+    mkdirSync(directory);
+    await generate({ directory, options: prepare(entry, parent) });
+    const stored = readStored(directory);
+    expect(valueAt(stored, entry.field)).toEqual(acceptedValue(entry, rawValue(entry)));
+    // The stored answers are what a re-run reads: they resolve to the answers the files were rendered from.
+    const { answers } = completeWithDefaults(validateSupplied([flattenDocument(stored, '.yo-rc.json', [])]), 'stack');
+    const files = new Map(
+      [...renderFiles(answers).keys()].map((path) => [path, readFileSync(join(directory, path), 'utf8')]),
+    );
+    const python = checkStack(files, answers, stored as unknown as Expected);
+    accepted.push({
+      id: `#${index}`,
+      nginx: files.get('nginx/nginx.conf')!,
+      swarmNginx: files.get('nginx/nginx.swarm.conf'),
+      python,
+    });
+  });
 
-  it.runIf(havePython)('every accepted entry\'s Python compiles and holds its values (one python3 run)', () => {
+  it.runIf(havePython)("every accepted entry's Python compiles and holds its values (one python3 run)", () => {
     expect(accepted.length).toBeGreaterThan(10);
     expect(checkPythonBatch(accepted.map(({ id, python }) => ({ id, sources: python })))).toEqual([]);
   });
 
-  it.runIf(haveNginx)('every accepted entry\'s nginx.conf passes nginx -t (one namespace)', () => {
+  it.runIf(haveNginx)("every accepted entry's nginx.conf passes nginx -t (one namespace)", () => {
     expect(accepted.length).toBeGreaterThan(10);
-    expect(nginxTestMany(accepted.map(({ id, nginx }) => ({ id, config: nginx })), ['nginx', 'backend', 'postgres', 'redis'])).toEqual([]);
+    expect(
+      nginxTestMany(
+        accepted.map(({ id, nginx }) => ({ id, config: nginx })),
+        ['nginx', 'backend', 'postgres', 'redis'],
+      ),
+    ).toEqual([]);
     // Swarm renderings load with no service name resolvable (nginx starts before any backend task).
     const swarm = accepted.filter((entry) => entry.swarmNginx !== undefined);
     expect(swarm.length).toBeGreaterThan(0);
-    expect(nginxTestMany(swarm.map(({ id, swarmNginx }) => ({ id, config: swarmNginx! })), [])).toEqual([]);
+    expect(
+      nginxTestMany(
+        swarm.map(({ id, swarmNginx }) => ({ id, config: swarmNginx! })),
+        [],
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -172,7 +230,9 @@ describe('the answers file itself', () => {
   it('rejects a file just over 1 MiB, saying its size and the limit', async () => {
     const content = paddedTo(1024 * 1024 + 1);
     expect(Buffer.byteLength(content)).toBe(1_048_577);
-    expect(await rejectedFile(content)).toMatch(/^Answers file .*answers\.yaml is 1048577 bytes; the limit is 1048576\.$/);
+    expect(await rejectedFile(content)).toMatch(
+      /^Answers file .*answers\.yaml is 1048577 bytes; the limit is 1048576\.$/,
+    );
   });
 
   it('reads a file of exactly 1 MiB', async () => {
@@ -190,7 +250,9 @@ describe('the answers file itself', () => {
     ['a stray quote', '{"projectName": "x"", "redis": true}\n', 1, 20],
   ])('rejects malformed JSON (%s) with its line and column', async (_name, content, line, column) => {
     const message = await rejectedFile(content, 'answers.json');
-    expect(message).toMatch(new RegExp(`^Answers file .*answers\\.json is not valid JSON or YAML at line ${line}, column ${column}: \\S`));
+    expect(message).toMatch(
+      new RegExp(`^Answers file .*answers\\.json is not valid JSON or YAML at line ${line}, column ${column}: \\S`),
+    );
     expect(message).not.toContain('\n');
   });
 
@@ -202,7 +264,9 @@ describe('the answers file itself', () => {
     ['a list as a key', 'memory:\n  ? [nginx]\n  : 64m\n', 2, 5],
   ])('rejects malformed YAML (%s) with its line and column', async (_name, content, line, column) => {
     const message = await rejectedFile(content);
-    expect(message).toMatch(new RegExp(`^Answers file .*answers\\.yaml is not valid JSON or YAML at line ${line}, column ${column}: \\S`));
+    expect(message).toMatch(
+      new RegExp(`^Answers file .*answers\\.yaml is not valid JSON or YAML at line ${line}, column ${column}: \\S`),
+    );
     expect(message).not.toContain('\n');
   });
 
@@ -214,17 +278,47 @@ describe('the answers file itself', () => {
     }
     levels.push('routes: *i');
     // 9^9 (387 million) strings if expanded; the reader stops at 100 aliases.
-    expect(await rejectedFile(`${levels.join('\n')}\n`)).toMatch(/^Answers file .* cannot be read: Excessive alias count indicates a resource exhaustion attack/);
+    expect(await rejectedFile(`${levels.join('\n')}\n`)).toMatch(
+      /^Answers file .* cannot be read: Excessive alias count indicates a resource exhaustion attack/,
+    );
   });
 
   it.each([
-    ['a PyYAML object', 'projectName: !!python/object:__main__.Evil {}\n', /the value of "projectName" has the tag !!python\/object:__main__\.Evil: tags are not allowed/],
-    ['a Ruby object', 'projectName: !ruby/object:Gem::Installer {}\n', /the value of "projectName" has the tag !ruby\/object:Gem::Installer: tags are not allowed/],
-    ['a verbatim tag', 'projectName: !<tag:evil.example,2000:x> y\n', /the value of "projectName" has the tag tag:evil\.example,2000:x: tags are not allowed/],
-    ['a %TAG shorthand', '%TAG !e! tag:evil.example,2000:\n---\nprojectName: !e!x y\n', /the value of "projectName" has the tag tag:evil\.example,2000:x: tags are not allowed/],
-    ['a JavaScript function (js-yaml)', 'projectName: !!js/function "function () { return 1 }"\n', /the value of "projectName" has the tag !!js\/function: tags are not allowed/],
-    ['a YAML 1.1 timestamp', 'projectName: !!timestamp 2001-12-14\n', /the value of "projectName" has the tag !!timestamp: tags are not allowed/],
-    ['a YAML 1.1 pairs list', 'routes: !!pairs [a: /x]\n', /the value of "routes" has the tag !!pairs: tags are not allowed/],
+    [
+      'a PyYAML object',
+      'projectName: !!python/object:__main__.Evil {}\n',
+      /the value of "projectName" has the tag !!python\/object:__main__\.Evil: tags are not allowed/,
+    ],
+    [
+      'a Ruby object',
+      'projectName: !ruby/object:Gem::Installer {}\n',
+      /the value of "projectName" has the tag !ruby\/object:Gem::Installer: tags are not allowed/,
+    ],
+    [
+      'a verbatim tag',
+      'projectName: !<tag:evil.example,2000:x> y\n',
+      /the value of "projectName" has the tag tag:evil\.example,2000:x: tags are not allowed/,
+    ],
+    [
+      'a %TAG shorthand',
+      '%TAG !e! tag:evil.example,2000:\n---\nprojectName: !e!x y\n',
+      /the value of "projectName" has the tag tag:evil\.example,2000:x: tags are not allowed/,
+    ],
+    [
+      'a JavaScript function (js-yaml)',
+      'projectName: !!js/function "function () { return 1 }"\n',
+      /the value of "projectName" has the tag !!js\/function: tags are not allowed/,
+    ],
+    [
+      'a YAML 1.1 timestamp',
+      'projectName: !!timestamp 2001-12-14\n',
+      /the value of "projectName" has the tag !!timestamp: tags are not allowed/,
+    ],
+    [
+      'a YAML 1.1 pairs list',
+      'routes: !!pairs [a: /x]\n',
+      /the value of "routes" has the tag !!pairs: tags are not allowed/,
+    ],
   ])('rejects a custom tag (%s)', async (_name, content, pattern) => {
     const message = await rejectedFile(content);
     expect(message).toMatch(/is not valid JSON or YAML at line \d+, column \d+: /);
@@ -235,7 +329,9 @@ describe('the answers file itself', () => {
   });
 
   it('reads bytes that are not UTF-8 as replacement characters, which no rule accepts', async () => {
-    const message = await rejectedFile(Buffer.concat([Buffer.from('projectName: shop'), Buffer.from([0xff, 0xfe]), Buffer.from('\n')]));
+    const message = await rejectedFile(
+      Buffer.concat([Buffer.from('projectName: shop'), Buffer.from([0xff, 0xfe]), Buffer.from('\n')]),
+    );
     expect(message).toMatch(/projectName: "shop\ufffd\ufffd" must match/);
   });
 });

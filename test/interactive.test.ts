@@ -23,34 +23,49 @@ const ANSWERS: [RegExp, string][] = [
   [/^\? Path prefixes nginx proxies/, '/api,/v2/'],
 ];
 
-it.runIf(haveTmux)('asks every question in a terminal and writes the answers given', async () => {
-  const directory = freshDirectory('tty-stack');
-  // No CI variable: with a terminal on stdin the bin asks.
-  const command = `env -u CI node ${JSON.stringify(join(REPO_ROOT, 'dist/cli/main.js'))}; echo "EXIT=$?"; sleep 60`;
-  expect(tmux('new-session', '-d', '-s', 'generator', '-x', '220', '-y', '60', '-c', directory, command).status).toBe(0);
-  try {
-    const asked: string[] = [];
-    const deadline = Date.now() + 60_000;
-    while (!/EXIT=\d+/.test(screen()) && Date.now() < deadline) {
-      const lines = screen().split('\n').filter((line) => line.trim() !== '');
-      const current = lines[lines.length - 1] ?? '';
-      if (!current.startsWith('? ') || asked.includes(current)) {
-        await sleep(100);
-        continue;
+it.runIf(haveTmux)(
+  'asks every question in a terminal and writes the answers given',
+  async () => {
+    const directory = freshDirectory('tty-stack');
+    // No CI variable: with a terminal on stdin the bin asks.
+    const command = `env -u CI node ${JSON.stringify(join(REPO_ROOT, 'dist/cli/main.js'))}; echo "EXIT=$?"; sleep 60`;
+    expect(tmux('new-session', '-d', '-s', 'generator', '-x', '220', '-y', '60', '-c', directory, command).status).toBe(
+      0,
+    );
+    try {
+      const asked: string[] = [];
+      const deadline = Date.now() + 60_000;
+      while (!/EXIT=\d+/.test(screen()) && Date.now() < deadline) {
+        const lines = screen()
+          .split('\n')
+          .filter((line) => line.trim() !== '');
+        const current = lines[lines.length - 1] ?? '';
+        if (!current.startsWith('? ') || asked.includes(current)) {
+          await sleep(100);
+          continue;
+        }
+        asked.push(current);
+        const answer = ANSWERS.find(([question]) => question.test(current))?.[1];
+        if (answer !== undefined) tmux('send-keys', '-t', 'generator', '-l', answer);
+        tmux('send-keys', '-t', 'generator', 'Enter');
+        await sleep(150);
       }
-      asked.push(current);
-      const answer = ANSWERS.find(([question]) => question.test(current))?.[1];
-      if (answer !== undefined) tmux('send-keys', '-t', 'generator', '-l', answer);
-      tmux('send-keys', '-t', 'generator', 'Enter');
-      await sleep(150);
+      expect(screen()).toMatch(/EXIT=0/);
+      expect(asked.find((line) => line.startsWith('? PostgreSQL database name'))).toMatch(/\(my_shop\)$/);
+      const stored = JSON.parse(readFileSync(join(directory, '.yo-rc.json'), 'utf8'))['generator-secure-stack'];
+      expect(stored).toMatchObject({
+        projectName: 'my-shop',
+        dbName: 'my_shop',
+        httpPort: 9090,
+        redis: false,
+        tls: 'off',
+        routes: [{ path: '/api' }, { path: '/v2' }],
+      });
+      // Redis' memory is not asked without Redis; TLS files are not asked with TLS off.
+      expect(asked.some((line) => /Redis container|Certificate chain|Private key/.test(line))).toBe(false);
+    } finally {
+      tmux('kill-session', '-t', 'generator');
     }
-    expect(screen()).toMatch(/EXIT=0/);
-    expect(asked.find((line) => line.startsWith('? PostgreSQL database name'))).toMatch(/\(my_shop\)$/);
-    const stored = JSON.parse(readFileSync(join(directory, '.yo-rc.json'), 'utf8'))['generator-secure-stack'];
-    expect(stored).toMatchObject({ projectName: 'my-shop', dbName: 'my_shop', httpPort: 9090, redis: false, tls: 'off', routes: [{ path: '/api' }, { path: '/v2' }] });
-    // Redis' memory is not asked without Redis; TLS files are not asked with TLS off.
-    expect(asked.some((line) => /Redis container|Certificate chain|Private key/.test(line))).toBe(false);
-  } finally {
-    tmux('kill-session', '-t', 'generator');
-  }
-}, 90_000);
+  },
+  90_000,
+);

@@ -9,13 +9,23 @@ import { basePath, serialiseState, STATE_FILE } from '../generators/lib/upgrade/
 const generated = (path: string, content: string): RenderedFile => ({ path, content, owner: 'generator' });
 
 /** A disk after a previous run of `version` that wrote `files` (base = content as written). */
-function diskAfterRun(version: string, files: Record<string, string>, owners: Record<string, 'generator' | 'user'> = {}): Map<string, string> {
+function diskAfterRun(
+  version: string,
+  files: Record<string, string>,
+  owners: Record<string, 'generator' | 'user'> = {},
+): Map<string, string> {
   const disk = new Map<string, string>();
   for (const [path, content] of Object.entries(files)) {
     disk.set(path, content);
     if ((owners[path] ?? 'generator') === 'generator') disk.set(basePath(path), content);
   }
-  disk.set(STATE_FILE, serialiseState({ generatorVersion: version, files: Object.fromEntries(Object.keys(files).map((p) => [p, owners[p] ?? 'generator'])) }));
+  disk.set(
+    STATE_FILE,
+    serialiseState({
+      generatorVersion: version,
+      files: Object.fromEntries(Object.keys(files).map((p) => [p, owners[p] ?? 'generator'])),
+    }),
+  );
   return disk;
 }
 
@@ -30,7 +40,11 @@ describe('planRun', () => {
   it('removes a file the templates dropped when the user never changed it, keeps and reports it otherwise', () => {
     const disk = diskAfterRun('1.0.0', { 'a.txt': 'a\n', 'old-same.txt': 'x\n', 'old-edited.txt': 'y\n' });
     disk.set('old-edited.txt', 'y, edited\n');
-    const plan = planRun({ rendered: [generated('a.txt', 'a\n')], read: (p) => disk.get(p), generatorVersion: '1.1.0' });
+    const plan = planRun({
+      rendered: [generated('a.txt', 'a\n')],
+      read: (p) => disk.get(p),
+      generatorVersion: '1.1.0',
+    });
     expect(plan.actions).toContainEqual({ kind: 'delete', path: 'old-same.txt' });
     expect(plan.actions).toContainEqual({ kind: 'orphan-kept', path: 'old-edited.txt' });
     apply(disk, plan.operations);
@@ -44,7 +58,12 @@ describe('planRun', () => {
     const disk = diskAfterRun('1.0.0', { 'nginx.conf': 'one\ntwo\nthree\n' });
     disk.set('nginx.conf', 'one\ntwo (mine)\nthree\n');
     const migrations = [{ version: '1.1.0', moves: [{ from: 'nginx.conf', to: 'nginx/nginx.conf' }] }];
-    const plan = planRun({ rendered: [generated('nginx/nginx.conf', 'one\ntwo\nthree\nfour\n')], read: (p) => disk.get(p), generatorVersion: '1.1.0', migrations });
+    const plan = planRun({
+      rendered: [generated('nginx/nginx.conf', 'one\ntwo\nthree\nfour\n')],
+      read: (p) => disk.get(p),
+      generatorVersion: '1.1.0',
+      migrations,
+    });
     expect(plan.actions.map((a) => a.kind)).toEqual(['move', 'merge']);
     apply(disk, plan.operations);
     expect(disk.get('nginx/nginx.conf')).toBe('one\ntwo (mine)\nthree\nfour\n');
@@ -55,13 +74,22 @@ describe('planRun', () => {
   it('does not apply a migration to a repository already past it', () => {
     const disk = diskAfterRun('1.1.0', { 'nginx.conf': 'kept\n' });
     const migrations = [{ version: '1.1.0', moves: [{ from: 'nginx.conf', to: 'nginx/nginx.conf' }] }];
-    const plan = planRun({ rendered: [generated('nginx.conf', 'kept\n')], read: (p) => disk.get(p), generatorVersion: '1.2.0', migrations });
+    const plan = planRun({
+      rendered: [generated('nginx.conf', 'kept\n')],
+      read: (p) => disk.get(p),
+      generatorVersion: '1.2.0',
+      migrations,
+    });
     expect(plan.actions).toEqual([{ kind: 'unchanged', path: 'nginx.conf' }]);
   });
 
   it('never writes over a file it did not generate: a first run beside an existing file conflicts', () => {
     const disk = new Map([['README.md', 'my notes\n']]);
-    const plan = planRun({ rendered: [generated('README.md', 'generated\n')], read: (p) => disk.get(p), generatorVersion: '1.0.0' });
+    const plan = planRun({
+      rendered: [generated('README.md', 'generated\n')],
+      read: (p) => disk.get(p),
+      generatorVersion: '1.0.0',
+    });
     expect(plan.conflicted).toEqual(['README.md']);
     apply(disk, plan.operations);
     expect(disk.get('README.md')).toContain('my notes\n');
@@ -74,14 +102,28 @@ describe('planRun', () => {
     apply(disk, planRun({ rendered, read: (p) => disk.get(p), generatorVersion: '1.0.0' }).operations);
     expect(disk.get('views.py')).toBe('stub\n');
     disk.set('views.py', 'mine\n');
-    expect(planRun({ rendered: [{ ...rendered[0]!, content: 'new stub\n' }], read: (p) => disk.get(p), generatorVersion: '1.1.0' }).operations.filter((o) => o.path === 'views.py')).toEqual([]);
+    expect(
+      planRun({
+        rendered: [{ ...rendered[0]!, content: 'new stub\n' }],
+        read: (p) => disk.get(p),
+        generatorVersion: '1.1.0',
+      }).operations.filter((o) => o.path === 'views.py'),
+    ).toEqual([]);
     disk.delete('views.py');
-    expect(planRun({ rendered, read: (p) => disk.get(p), generatorVersion: '1.1.0' }).operations.filter((o) => o.path === 'views.py')).toEqual([]);
+    expect(
+      planRun({ rendered, read: (p) => disk.get(p), generatorVersion: '1.1.0' }).operations.filter(
+        (o) => o.path === 'views.py',
+      ),
+    ).toEqual([]);
   });
 
   it('plans no operation at all for an unchanged repository', () => {
     const disk = diskAfterRun('1.0.0', { 'a.txt': 'a\n', 'b.txt': 'b\n' });
-    const plan = planRun({ rendered: [generated('a.txt', 'a\n'), generated('b.txt', 'b\n')], read: (p) => disk.get(p), generatorVersion: '1.0.0' });
+    const plan = planRun({
+      rendered: [generated('a.txt', 'a\n'), generated('b.txt', 'b\n')],
+      read: (p) => disk.get(p),
+      generatorVersion: '1.0.0',
+    });
     expect(plan.operations).toEqual([]);
   });
 });
@@ -89,7 +131,10 @@ describe('planRun', () => {
 describe('mergeThreeWay', () => {
   it('merges edits to different lines and marks edits to the same line', () => {
     const base = 'a\nb\nc\nd\ne\n';
-    expect(mergeThreeWay(base, 'a\nB\nc\nd\ne\n', 'a\nb\nc\nd\nE\n')).toEqual({ text: 'a\nB\nc\nd\nE\n', conflicts: 0 });
+    expect(mergeThreeWay(base, 'a\nB\nc\nd\ne\n', 'a\nb\nc\nd\nE\n')).toEqual({
+      text: 'a\nB\nc\nd\nE\n',
+      conflicts: 0,
+    });
     const conflicted = mergeThreeWay(base, 'a\nmine\nc\nd\ne\n', 'a\ntheirs\nc\nd\ne\n');
     expect(conflicted.conflicts).toBe(1);
     expect(conflicted.text).toBe('a\n<<<<<<< yours (on disk)\nmine\n=======\ntheirs\n>>>>>>> new template\nc\nd\ne\n');
@@ -108,14 +153,17 @@ describe('versions', () => {
       { version: '0.3.0', moves: [{ from: 'b', to: 'c' }] },
       { version: '0.2.0', moves: [{ from: 'a', to: 'b' }] },
     ];
-    expect(movesSince('0.1.0', migrations)).toEqual([{ from: 'a', to: 'b' }, { from: 'b', to: 'c' }]);
+    expect(movesSince('0.1.0', migrations)).toEqual([
+      { from: 'a', to: 'b' },
+      { from: 'b', to: 'c' },
+    ]);
     expect(movesSince('0.2.0', migrations)).toEqual([{ from: 'b', to: 'c' }]);
   });
 });
 
 describe('serialiseState', () => {
   it('lists files in code-unit order, whatever the locale', () => {
-    const files = { 'b.txt': 'user', 'README.md': 'generator', 'a/b': 'generator', 'a.b': 'generator', 'é': 'user' };
+    const files = { 'b.txt': 'user', 'README.md': 'generator', 'a/b': 'generator', 'a.b': 'generator', é: 'user' };
     const keys = Object.keys(JSON.parse(serialiseState({ generatorVersion: '1.0.0', files: files as never })).files);
     // localeCompare would give a.b, a/b, b.txt, é, README.md (case and accents folded).
     expect(keys).toEqual(['README.md', 'a.b', 'a/b', 'b.txt', 'é']);

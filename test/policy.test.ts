@@ -27,12 +27,27 @@ type Hardened = ComposeService & {
 
 const SCENARIOS: Record<string, Record<string, unknown>> = {
   'example answers': { answers: EXAMPLE_ANSWERS_JSON },
-  'smallest budgets, redis off': { redis: false, 'memory-nginx': '16m', 'memory-backend': '128m', 'memory-postgres': '128m' },
-  'smallest budgets, redis on': { 'memory-nginx': '16m', 'memory-backend': '128m', 'memory-postgres': '128m', 'memory-redis': '16m' },
+  'smallest budgets, redis off': {
+    redis: false,
+    'memory-nginx': '16m',
+    'memory-backend': '128m',
+    'memory-postgres': '128m',
+  },
+  'smallest budgets, redis on': {
+    'memory-nginx': '16m',
+    'memory-backend': '128m',
+    'memory-postgres': '128m',
+    'memory-redis': '16m',
+  },
 };
 
 /** The capabilities each service may add back, proved sufficient by booting the stack. */
-const ALLOWED_CAPABILITIES: Record<string, string[]> = { nginx: ['CHOWN', 'SETGID', 'SETUID'], backend: [], postgres: [], redis: [] };
+const ALLOWED_CAPABILITIES: Record<string, string[]> = {
+  nginx: ['CHOWN', 'SETGID', 'SETUID'],
+  backend: [],
+  postgres: [],
+  redis: [],
+};
 
 describe.each(Object.entries(SCENARIOS))('hardening policy for %s', (_name, options) => {
   let compose: ComposeFile;
@@ -70,12 +85,17 @@ describe.each(Object.entries(SCENARIOS))('hardening policy for %s', (_name, opti
   });
 
   it('CIS 5.22: the default seccomp profile is kept', () => {
-    for (const [name, service] of services()) expect((service.security_opt ?? []).filter((option) => option.startsWith('seccomp')), name).toEqual([]);
+    for (const [name, service] of services())
+      expect(
+        (service.security_opt ?? []).filter((option) => option.startsWith('seccomp')),
+        name,
+      ).toEqual([]);
   });
 
   it('CIS 4.1 / OWASP rule 2: services run as non-root users where the image allows', () => {
     for (const [name, service] of services()) {
-      if (name === 'nginx') expect(service.user, 'nginx: master must start as root to open /dev/stdout, workers drop').toBeUndefined();
+      if (name === 'nginx')
+        expect(service.user, 'nginx: master must start as root to open /dev/stdout, workers drop').toBeUndefined();
       else expect(service.user, name).toMatch(/^[1-9][0-9]*:[1-9][0-9]*$/);
     }
   });
@@ -88,13 +108,15 @@ describe.each(Object.entries(SCENARIOS))('hardening policy for %s', (_name, opti
   });
 
   it('CIS 5.11 / OWASP rule 7: a memory limit on every service', () => {
-    for (const [name, service] of services()) expect(service.deploy?.resources?.limits?.memory, name).toMatch(/^\d+[bkmg]$/);
+    for (const [name, service] of services())
+      expect(service.deploy?.resources?.limits?.memory, name).toMatch(/^\d+[bkmg]$/);
   });
 
   it('CIS 5.5, 5.10, 5.16, 5.17, 5.18, 5.21, 5.31, 5.32 / OWASP rule 1: no privileged mode, host namespaces, devices or Docker socket', () => {
     for (const [name, service] of services()) {
       expect(service.privileged, name).toBeUndefined();
-      for (const key of ['network_mode', 'pid', 'ipc', 'userns_mode', 'uts', 'devices', 'cgroup_parent'] as const) expect((service as Record<string, unknown>)[key], `${name} ${key}`).toBeUndefined();
+      for (const key of ['network_mode', 'pid', 'ipc', 'userns_mode', 'uts', 'devices', 'cgroup_parent'] as const)
+        expect((service as Record<string, unknown>)[key], `${name} ${key}`).toBeUndefined();
       for (const volume of service.volumes ?? []) expect(volume, name).not.toMatch(/docker\.sock|^\/(?!.*:)|^\/:/);
     }
   });

@@ -14,10 +14,26 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { flagSource } from '../generators/lib/run/collect-answers.js';
 import { parseAnswersText } from '../generators/lib/answers/answers-file.js';
-import { completeWithDefaults, flattenDocument, serialiseAnswers, validateSupplied, type Resolution, type RawSource } from '../generators/lib/answers/resolve.js';
+import {
+  completeWithDefaults,
+  flattenDocument,
+  serialiseAnswers,
+  validateSupplied,
+  type Resolution,
+  type RawSource,
+} from '../generators/lib/answers/resolve.js';
 import { ExitCode, InvalidAnswersError, UserError, type AnswerProblem } from '../generators/lib/errors.js';
 import { answerCase, HOSTILE_FRAGMENTS, type AnswerCase } from './support/answers-arbitraries.js';
-import { expectedOutcome, FIELD_KEYS, FLAG, predict, valueAt, type Key, type Prediction, type SourceSpec } from './support/answers-oracle.js';
+import {
+  expectedOutcome,
+  FIELD_KEYS,
+  FLAG,
+  predict,
+  valueAt,
+  type Key,
+  type Prediction,
+  type SourceSpec,
+} from './support/answers-oracle.js';
 import { failure, generate } from './support/generate.js';
 import { nginxTestMany } from './support/nginx-batch.js';
 import { nginxAvailable } from './support/nginx.js';
@@ -33,9 +49,14 @@ const SEED = process.env['FUZZ_SEED'] !== undefined ? Number(process.env['FUZZ_S
 const params = (numRuns: number): fc.Parameters<unknown> => ({ numRuns, seed: SEED });
 
 const haveNginx = prerequisite('nginx and unshare', nginxAvailable, 'scripts/test-prerequisites.sh');
-const havePython = prerequisite(`Debian python3 (${DEBIAN_PYTHON})`, () => hasCommand(DEBIAN_PYTHON), 'apt-get install python3');
+const havePython = prerequisite(
+  `Debian python3 (${DEBIAN_PYTHON})`,
+  () => hasCommand(DEBIAN_PYTHON),
+  'apt-get install python3',
+);
 
-const byFlag = (flags: AnswerCase['flags']) => Object.fromEntries(Object.entries(flags).map(([key, value]) => [FLAG[key as Key], value]));
+const byFlag = (flags: AnswerCase['flags']) =>
+  Object.fromEntries(Object.entries(flags).map(([key, value]) => [FLAG[key as Key], value]));
 
 const FILE_NAME = '--answers answers.json';
 const DESTINATION = 'stack';
@@ -59,7 +80,9 @@ function resolveForReal(answerSet: AnswerCase): { resolution: Resolution } | { e
 }
 
 /** Control characters, bidi controls and line separators that would let a value forge or hide terminal output. */
-const UNSAFE_IN_MESSAGES = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
+const UNSAFE_IN_MESSAGES =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
 
 /** A clear error: one heading, one line per problem, each naming the field and its rule, nothing a terminal would act on. */
 function assertClearMessage(message: string, problems: readonly AnswerProblem[]): void {
@@ -78,7 +101,10 @@ function agreeWithOracle(answerSet: AnswerCase): { resolution: Resolution; expec
   const prediction: Prediction = predict(specs(answerSet));
   const actual = resolveForReal(answerSet);
   if (prediction.problems.length > 0) {
-    expect('error' in actual, `accepted, but the README's rules reject: ${JSON.stringify(prediction.problems.map((p) => p.field))}`).toBe(true);
+    expect(
+      'error' in actual,
+      `accepted, but the README's rules reject: ${JSON.stringify(prediction.problems.map((p) => p.field))}`,
+    ).toBe(true);
     const error = (actual as { error: unknown }).error;
     expect(error).toBeInstanceOf(InvalidAnswersError);
     const { problems, message, code } = error as InvalidAnswersError;
@@ -86,12 +112,16 @@ function agreeWithOracle(answerSet: AnswerCase): { resolution: Resolution; expec
     expect(problems.map((p) => p.field).sort()).toEqual(prediction.problems.map((p) => p.field).sort());
     for (const wanted of prediction.problems) {
       const got = problems.filter((p) => p.field === wanted.field);
-      expect(got.some((p) => wanted.rule.test(p.rule)), `${wanted.field}: ${JSON.stringify(got.map((p) => p.rule))} should match ${wanted.rule}`).toBe(true);
+      expect(
+        got.some((p) => wanted.rule.test(p.rule)),
+        `${wanted.field}: ${JSON.stringify(got.map((p) => p.rule))} should match ${wanted.rule}`,
+      ).toBe(true);
     }
     assertClearMessage(message, problems);
     return undefined;
   }
-  if ('error' in actual) throw new Error(`rejected, but the README's rules accept it: ${String((actual.error as Error).message)}`);
+  if ('error' in actual)
+    throw new Error(`rejected, but the README's rules accept it: ${String((actual.error as Error).message)}`);
   const { answers, defaulted } = actual.resolution;
   const stored = serialiseAnswers(answers);
   for (const key of FIELD_KEYS) {
@@ -100,7 +130,10 @@ function agreeWithOracle(answerSet: AnswerCase): { resolution: Resolution; expec
     } else {
       expect(defaulted, key).toContain(key);
       // A default is an answer too: it must itself be valid and already normalised.
-      expect(expectedOutcome(key, valueAt(stored, key), 'file'), key).toEqual({ ok: true, value: valueAt(stored, key) });
+      expect(expectedOutcome(key, valueAt(stored, key), 'file'), key).toEqual({
+        ok: true,
+        value: valueAt(stored, key),
+      });
     }
   }
   // .yo-rc.json is read back on the next run: what is stored must validate to the same answers.
@@ -112,20 +145,32 @@ function agreeWithOracle(answerSet: AnswerCase): { resolution: Resolution; expec
 describe('answers accepted or rejected exactly as the README says, in memory', () => {
   it(`names the field and the rule of every problem, in a clear message (${RUNS} mixed answer sets)`, () => {
     fc.assert(
-      fc.property(answerCase({ validWeight: 10, edgeWeight: 2, invalidWeight: 4, structuralPercent: 15 }), (answerSet) => {
-        agreeWithOracle(answerSet);
-      }),
+      fc.property(
+        answerCase({ validWeight: 10, edgeWeight: 2, invalidWeight: 4, structuralPercent: 15 }),
+        (answerSet) => {
+          agreeWithOracle(answerSet);
+        },
+      ),
       params(RUNS),
     );
   });
 
   it(`derives a valid default from any destination directory name (${Math.round(RUNS / 10)} names)`, () => {
-    const directoryName = fc.oneof(fc.string({ unit: 'binary', maxLength: 80 }), fc.array(fc.constantFrom(...HOSTILE_FRAGMENTS, 'a', 'B', '1', '_', '-'), { maxLength: 30 }).map((p) => p.join('')));
+    const directoryName = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 80 }),
+      fc
+        .array(fc.constantFrom(...HOSTILE_FRAGMENTS, 'a', 'B', '1', '_', '-'), { maxLength: 30 })
+        .map((p) => p.join('')),
+    );
     fc.assert(
       fc.property(directoryName, (name) => {
         const { answers } = completeWithDefaults({}, name);
         const stored = serialiseAnswers(answers);
-        for (const key of FIELD_KEYS) expect(expectedOutcome(key, valueAt(stored, key), 'file'), `${key} from ${JSON.stringify(name)}`).toEqual({ ok: true, value: valueAt(stored, key) });
+        for (const key of FIELD_KEYS)
+          expect(expectedOutcome(key, valueAt(stored, key), 'file'), `${key} from ${JSON.stringify(name)}`).toEqual({
+            ok: true,
+            value: valueAt(stored, key),
+          });
         checkStack(renderFiles(answers), answers, stored as unknown as Expected);
       }),
       params(Math.round(RUNS / 10)),
@@ -134,33 +179,87 @@ describe('answers accepted or rejected exactly as the README says, in memory', (
 
   it(`reads any answers-file text or rejects it with a clear one-line error, never a crash (${RUNS} texts)`, () => {
     const yamlish = fc.constantFrom(
-      'projectName', 'memory', 'routes', 'nginx', ':', ': ', ' ', '  ', '\n', '\r\n', '\t', '- ', '[', ']', '{', '}', ',', '"', "'", '#', '&a ', '*a', '&b ', '*b',
-      '!', '!!str ', '!!binary ', '!!python/object:os.system ', '!foo ', '? ', '|', '>', '---\n', '...\n', '%YAML 1.2\n', '<<: ', 'yes', 'null', '~', '0x1F', '1e3',
-      '.inf', '64m', '/api', '\\u0000', '\\', '\u202e', '\u00a0', '\ufeff', '\u2028', '\u0085', '\ud800', 'é', '__proto__',
+      'projectName',
+      'memory',
+      'routes',
+      'nginx',
+      ':',
+      ': ',
+      ' ',
+      '  ',
+      '\n',
+      '\r\n',
+      '\t',
+      '- ',
+      '[',
+      ']',
+      '{',
+      '}',
+      ',',
+      '"',
+      "'",
+      '#',
+      '&a ',
+      '*a',
+      '&b ',
+      '*b',
+      '!',
+      '!!str ',
+      '!!binary ',
+      '!!python/object:os.system ',
+      '!foo ',
+      '? ',
+      '|',
+      '>',
+      '---\n',
+      '...\n',
+      '%YAML 1.2\n',
+      '<<: ',
+      'yes',
+      'null',
+      '~',
+      '0x1F',
+      '1e3',
+      '.inf',
+      '64m',
+      '/api',
+      '\\u0000',
+      '\\',
+      '\u202e',
+      '\u00a0',
+      '\ufeff',
+      '\u2028',
+      '\u0085',
+      '\ud800',
+      'é',
+      '__proto__',
     );
     // The yaml package prints some of its complaints as Node warnings, straight to the user's terminal.
     const warnings = vi.spyOn(process, 'emitWarning');
     fc.assert(
-      fc.property(fc.array(yamlish, { maxLength: 40 }).map((parts) => parts.join('')), (text) => {
-        let document: unknown;
-        try {
-          document = parseAnswersText(text, 'answers.yaml');
-        } catch (error) {
-          expect(error).toBeInstanceOf(UserError);
-          expect((error as UserError).code).toBe(ExitCode.invalidAnswers);
-          expect((error as UserError).message).toMatch(/^Answers file answers\.yaml /);
-          expect((error as UserError).message).not.toMatch(UNSAFE_IN_MESSAGES);
-          expect((error as UserError).message).not.toContain('\n');
-          return;
-        }
-        try {
-          const problems: AnswerProblem[] = [];
-          validateSupplied([flattenDocument(document, '--answers answers.yaml', problems)], problems);
-        } catch (error) {
-          expect(error).toBeInstanceOf(InvalidAnswersError);
-          assertClearMessage((error as InvalidAnswersError).message, (error as InvalidAnswersError).problems);
-        }
-      }),
+      fc.property(
+        fc.array(yamlish, { maxLength: 40 }).map((parts) => parts.join('')),
+        (text) => {
+          let document: unknown;
+          try {
+            document = parseAnswersText(text, 'answers.yaml');
+          } catch (error) {
+            expect(error).toBeInstanceOf(UserError);
+            expect((error as UserError).code).toBe(ExitCode.invalidAnswers);
+            expect((error as UserError).message).toMatch(/^Answers file answers\.yaml /);
+            expect((error as UserError).message).not.toMatch(UNSAFE_IN_MESSAGES);
+            expect((error as UserError).message).not.toContain('\n');
+            return;
+          }
+          try {
+            const problems: AnswerProblem[] = [];
+            validateSupplied([flattenDocument(document, '--answers answers.yaml', problems)], problems);
+          } catch (error) {
+            expect(error).toBeInstanceOf(InvalidAnswersError);
+            assertClearMessage((error as InvalidAnswersError).message, (error as InvalidAnswersError).problems);
+          }
+        },
+      ),
       params(RUNS),
     );
     expect(warnings).not.toHaveBeenCalled();
@@ -169,18 +268,35 @@ describe('answers accepted or rejected exactly as the README says, in memory', (
 });
 
 describe('every accepted answer set renders valid, injection-free files', () => {
-  const accepted: { id: string; description: string; nginx: string; swarmNginx?: string; python: PythonSources; routes: number }[] = [];
+  const accepted: {
+    id: string;
+    description: string;
+    nginx: string;
+    swarmNginx?: string;
+    python: PythonSources;
+    routes: number;
+  }[] = [];
 
   it(`holds exactly the answered values: compose.yaml, stack.yaml, both nginx configs, Python, README (${RUNS} mostly valid answer sets)`, () => {
     fc.assert(
-      fc.property(answerCase({ validWeight: 120, edgeWeight: 2, invalidWeight: 1, structuralPercent: 2 }), (answerSet) => {
-        const outcome = agreeWithOracle(answerSet);
-        if (!outcome) return;
-        const { answers } = outcome.resolution;
-        const files = renderFiles(answers);
-        const python = checkStack(files, answers, outcome.expected);
-        accepted.push({ id: `case-${accepted.length}`, description: JSON.stringify(outcome.expected), nginx: files.get('nginx/nginx.conf')!, swarmNginx: files.get('nginx/nginx.swarm.conf'), python, routes: answers.routes.length });
-      }),
+      fc.property(
+        answerCase({ validWeight: 120, edgeWeight: 2, invalidWeight: 1, structuralPercent: 2 }),
+        (answerSet) => {
+          const outcome = agreeWithOracle(answerSet);
+          if (!outcome) return;
+          const { answers } = outcome.resolution;
+          const files = renderFiles(answers);
+          const python = checkStack(files, answers, outcome.expected);
+          accepted.push({
+            id: `case-${accepted.length}`,
+            description: JSON.stringify(outcome.expected),
+            nginx: files.get('nginx/nginx.conf')!,
+            swarmNginx: files.get('nginx/nginx.swarm.conf'),
+            python,
+            routes: answers.routes.length,
+          });
+        },
+      ),
       params(RUNS),
     );
     // Rules across answers (HTTPS, Swarm, body size) reject about three sets in five even of valid
@@ -188,12 +304,17 @@ describe('every accepted answer set renders valid, injection-free files', () => 
     expect(accepted.length).toBeGreaterThan(RUNS / 3);
   });
 
-  it.runIf(havePython)('compiles every accepted stack\'s Python with ROUTES and ALLOWED_HOSTS as answered (one python3 run)', () => {
-    expect(accepted.length).toBeGreaterThan(0);
-    const failures = checkPythonBatch(accepted.map(({ id, python }) => ({ id, sources: python })));
-    const described = failures.map((f) => `${f.id} ${f.problem} for ${accepted.find((c) => f.id.startsWith(c.id))?.description ?? ''}`);
-    expect(described).toEqual([]);
-  });
+  it.runIf(havePython)(
+    "compiles every accepted stack's Python with ROUTES and ALLOWED_HOSTS as answered (one python3 run)",
+    () => {
+      expect(accepted.length).toBeGreaterThan(0);
+      const failures = checkPythonBatch(accepted.map(({ id, python }) => ({ id, sources: python })));
+      const described = failures.map(
+        (f) => `${f.id} ${f.problem} for ${accepted.find((c) => f.id.startsWith(c.id))?.description ?? ''}`,
+      );
+      expect(described).toEqual([]);
+    },
+  );
 
   it.runIf(haveNginx)(`passes nginx -t on a sample of ${NGINX_SAMPLE} accepted stacks (one namespace)`, () => {
     expect(accepted.length).toBeGreaterThan(0);
@@ -201,13 +322,25 @@ describe('every accepted answer set renders valid, injection-free files', () => 
     const sample = accepted.filter((_, index) => index % step === 0).slice(0, NGINX_SAMPLE);
     const largest = accepted.reduce((a, b) => (b.routes > a.routes ? b : a));
     if (!sample.includes(largest)) sample.push(largest);
-    const failures = nginxTestMany(sample.map(({ id, nginx }) => ({ id, config: nginx })), ['nginx', 'backend', 'postgres', 'redis']);
-    expect(failures.map((f) => `${f.id} ${f.output} for ${accepted.find((c) => c.id === f.id)?.description ?? ''}`)).toEqual([]);
+    const failures = nginxTestMany(
+      sample.map(({ id, nginx }) => ({ id, config: nginx })),
+      ['nginx', 'backend', 'postgres', 'redis'],
+    );
+    expect(
+      failures.map((f) => `${f.id} ${f.output} for ${accepted.find((c) => c.id === f.id)?.description ?? ''}`),
+    ).toEqual([]);
     // The Swarm rendering loads with no service name resolvable, as nginx must before any backend task runs.
     const swarmSample = sample.filter((c) => c.swarmNginx !== undefined);
     expect(swarmSample.length).toBeGreaterThan(0);
-    const swarmFailures = nginxTestMany(swarmSample.map(({ id, swarmNginx }) => ({ id, config: swarmNginx! })), []);
-    expect(swarmFailures.map((f) => `${f.id} (swarm) ${f.output} for ${accepted.find((c) => c.id === f.id)?.description ?? ''}`)).toEqual([]);
+    const swarmFailures = nginxTestMany(
+      swarmSample.map(({ id, swarmNginx }) => ({ id, config: swarmNginx! })),
+      [],
+    );
+    expect(
+      swarmFailures.map(
+        (f) => `${f.id} (swarm) ${f.output} for ${accepted.find((c) => c.id === f.id)?.description ?? ''}`,
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -223,14 +356,24 @@ describe('every rejected answer set leaves the destination untouched', () => {
         const file = answerSet.file === undefined ? undefined : (JSON.parse(JSON.stringify(answerSet.file)) as unknown);
         // On the command line yeoman coerces boolean flags (--redis, --swarm, --public-health, --hsts-preload): only booleans are given there.
         const flags = { ...answerSet.flags };
-        for (const key of ['redis', 'swarm', 'publicHealth', 'hstsPreload'] as const) if (key in flags && typeof flags[key] !== 'boolean') delete flags[key];
+        for (const key of ['redis', 'swarm', 'publicHealth', 'hstsPreload'] as const)
+          if (key in flags && typeof flags[key] !== 'boolean') delete flags[key];
         return { answerSet: { flags, file }, withStored };
       })
-      .filter(({ answerSet, withStored }) => predict([...specs(answerSet), ...(withStored ? [{ name: '.yo-rc.json', origin: 'file' as const, values: STORED }] : [])]).problems.length > 0);
+      .filter(
+        ({ answerSet, withStored }) =>
+          predict([
+            ...specs(answerSet),
+            ...(withStored ? [{ name: '.yo-rc.json', origin: 'file' as const, values: STORED }] : []),
+          ]).problems.length > 0,
+      );
 
     await fc.assert(
       fc.asyncProperty(rejectedCase, async ({ answerSet, withStored }) => {
-        const prediction = predict([...specs(answerSet), ...(withStored ? [{ name: '.yo-rc.json', origin: 'file' as const, values: STORED }] : [])]);
+        const prediction = predict([
+          ...specs(answerSet),
+          ...(withStored ? [{ name: '.yo-rc.json', origin: 'file' as const, values: STORED }] : []),
+        ]);
         const { parent, directory } = populatedDestination(withStored ? STORED : undefined);
         const options: Record<string, unknown> = byFlag(answerSet.flags);
         if (answerSet.file !== undefined) {
@@ -245,7 +388,10 @@ describe('every rejected answer set leaves the destination untouched', () => {
         expect(problems.map((p) => p.field).sort()).toEqual(prediction.problems.map((p) => p.field).sort());
         for (const wanted of prediction.problems) {
           expect(error.message).toContain(`  - ${/^[A-Za-z0-9_.]+$/.test(wanted.field) ? wanted.field : ''}`);
-          expect(problems.some((p) => p.field === wanted.field && wanted.rule.test(p.rule)), `${wanted.field} ${wanted.rule}`).toBe(true);
+          expect(
+            problems.some((p) => p.field === wanted.field && wanted.rule.test(p.rule)),
+            `${wanted.field} ${wanted.rule}`,
+          ).toBe(true);
         }
         expect(snapshot(parent)).toEqual(before);
       }),

@@ -43,7 +43,19 @@ describe.each([
   it.runIf(haveOpenssl)('verifies with openssl as its own trust anchor, for TLS server use', () => {
     const directory = mkdtempSync(join(tmpdir(), 'self-signed-'));
     writeFileSync(join(directory, 'cert.pem'), pem);
-    const result = spawnSync('openssl', ['verify', '-purpose', 'sslserver', '-x509_strict', '-CAfile', join(directory, 'cert.pem'), join(directory, 'cert.pem')], { encoding: 'utf8' });
+    const result = spawnSync(
+      'openssl',
+      [
+        'verify',
+        '-purpose',
+        'sslserver',
+        '-x509_strict',
+        '-CAfile',
+        join(directory, 'cert.pem'),
+        join(directory, 'cert.pem'),
+      ],
+      { encoding: 'utf8' },
+    );
     expect(result.stdout + result.stderr).toBe(`${join(directory, 'cert.pem')}: OK\n`);
   });
 });

@@ -22,13 +22,25 @@ beforeAll(async () => {
   script = join(directory, 'backend/serve.sh');
 });
 
-async function stopAfterStart(drainSeconds: string | undefined, signals: NodeJS.Signals[] = ['SIGTERM']): Promise<{ code: number | null; ticksBeforeSignal: number; ticksAfterSignal: number; lines: string[] }> {
+async function stopAfterStart(
+  drainSeconds: string | undefined,
+  signals: NodeJS.Signals[] = ['SIGTERM'],
+): Promise<{ code: number | null; ticksBeforeSignal: number; ticksAfterSignal: number; lines: string[] }> {
   const log = join(freshDirectory('serve'), 'log');
   writeFileSync(log, '');
-  const child = spawn('sh', [script, 'sh', '-c', STAND_IN], { env: { PATH: process.env['PATH'], LOG: log, ...(drainSeconds === undefined ? {} : { DRAIN_SECONDS: drainSeconds }) }, stdio: 'ignore' });
+  const child = spawn('sh', [script, 'sh', '-c', STAND_IN], {
+    env: {
+      PATH: process.env['PATH'],
+      LOG: log,
+      ...(drainSeconds === undefined ? {} : { DRAIN_SECONDS: drainSeconds }),
+    },
+    stdio: 'ignore',
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   while (!readFileSync(log, 'utf8').includes('tick')) await new Promise((resolve) => setTimeout(resolve, 50));
-  const ticksBeforeSignal = readFileSync(log, 'utf8').split('\n').filter((line) => line === 'tick').length;
+  const ticksBeforeSignal = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((line) => line === 'tick').length;
   for (const [index, signal] of signals.entries()) {
     if (index > 0) await new Promise((resolve) => setTimeout(resolve, 300));
     child.kill(signal);
@@ -41,7 +53,12 @@ async function stopAfterStart(drainSeconds: string | undefined, signals: NodeJS.
   }
   const code = await exited;
   const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
-  return { code, ticksBeforeSignal, ticksAfterSignal: lines.filter((line) => line === 'tick').length - ticksBeforeSignal, lines };
+  return {
+    code,
+    ticksBeforeSignal,
+    ticksAfterSignal: lines.filter((line) => line === 'tick').length - ticksBeforeSignal,
+    lines,
+  };
 }
 
 describe('backend/serve.sh', () => {
@@ -76,9 +93,11 @@ describe('backend/serve.sh', () => {
     expect(code).toBe(3);
   });
 
-  it('exits with the command\'s own status when the command ends by itself', async () => {
+  it("exits with the command's own status when the command ends by itself", async () => {
     const run = (command: string) =>
-      new Promise<{ code: number | null }>((resolve) => spawn('sh', [script, 'sh', '-c', command], { stdio: 'ignore' }).on('exit', (code) => resolve({ code })));
+      new Promise<{ code: number | null }>((resolve) =>
+        spawn('sh', [script, 'sh', '-c', command], { stdio: 'ignore' }).on('exit', (code) => resolve({ code })),
+      );
     expect(await run('exit 0')).toEqual({ code: 0 });
     expect(await run('exit 7')).toEqual({ code: 7 });
     // Killed by a signal (an OOM kill): 128 + 9, as a shell reports it.

@@ -3,7 +3,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseMemorySize } from '../generators/lib/answers/memory-size.js';
-import { entryLimits, GUNICORN_THREADS, LIMIT_CONN_MAX, gunicornWorkers, nginxSettings, postgresSettings, redisSettings, tmpfsMount } from '../generators/lib/stack/tuning.js';
+import {
+  entryLimits,
+  GUNICORN_THREADS,
+  LIMIT_CONN_MAX,
+  gunicornWorkers,
+  nginxSettings,
+  postgresSettings,
+  redisSettings,
+  tmpfsMount,
+} from '../generators/lib/stack/tuning.js';
 import { EXAMPLE_ANSWERS_JSON, generate } from './support/generate.js';
 import { readCompose } from './support/stack-files.js';
 
@@ -11,17 +20,27 @@ const MiB = 1024 ** 2;
 const mb = (text: string) => Number.parseInt(text, 10);
 
 describe('postgresSettings', () => {
-  it.each([128, 256, 1024, 4096, 16384])('keeps shared_buffers at a quarter of %i MiB and work_mem within what is left', (limit) => {
-    const settings = postgresSettings(limit * MiB);
-    expect(mb(settings.sharedBuffers)).toBe(Math.floor(limit / 4));
-    // Worst case: every connection runs one sort or hash at work_mem, plus shared_buffers.
-    expect(mb(settings.sharedBuffers) + settings.maxConnections * mb(settings.workMem)).toBeLessThan(limit);
-    expect(settings.maxConnections).toBeGreaterThanOrEqual(20);
-    expect(settings.maxConnections).toBeLessThanOrEqual(200);
-  });
+  it.each([128, 256, 1024, 4096, 16384])(
+    'keeps shared_buffers at a quarter of %i MiB and work_mem within what is left',
+    (limit) => {
+      const settings = postgresSettings(limit * MiB);
+      expect(mb(settings.sharedBuffers)).toBe(Math.floor(limit / 4));
+      // Worst case: every connection runs one sort or hash at work_mem, plus shared_buffers.
+      expect(mb(settings.sharedBuffers) + settings.maxConnections * mb(settings.workMem)).toBeLessThan(limit);
+      expect(settings.maxConnections).toBeGreaterThanOrEqual(20);
+      expect(settings.maxConnections).toBeLessThanOrEqual(200);
+    },
+  );
 
   it('matches the design document budget of 1g', () => {
-    expect(postgresSettings(1024 * MiB)).toEqual({ sharedBuffers: '256MB', effectiveCacheSize: '512MB', workMem: '1MB', maintenanceWorkMem: '64MB', maxConnections: 102, shmSize: '256m' });
+    expect(postgresSettings(1024 * MiB)).toEqual({
+      sharedBuffers: '256MB',
+      effectiveCacheSize: '512MB',
+      workMem: '1MB',
+      maintenanceWorkMem: '64MB',
+      maxConnections: 102,
+      shmSize: '256m',
+    });
   });
 });
 
@@ -74,11 +93,14 @@ describe('entryLimits', () => {
     const tiny = entryLimits(1706 * MiB, parseMemorySize('1k')!, 199_974);
     expect(tiny.largeBodiesPerClient).toBeLessThanOrEqual(tiny.connectionsPerClient);
     expect(tiny.largeBodiesPerClient).toBeLessThanOrEqual(LIMIT_CONN_MAX);
-    expect(entryLimits(1024 * 1024 * MiB, parseMemorySize('1k')!, 199_974).connectionsPerClient).toBeLessThanOrEqual(LIMIT_CONN_MAX);
+    expect(entryLimits(1024 * 1024 * MiB, parseMemorySize('1k')!, 199_974).connectionsPerClient).toBeLessThanOrEqual(
+      LIMIT_CONN_MAX,
+    );
     expect(entryLimits(64 * MiB, parseMemorySize('1k')!, 40).largeBodiesPerClient).toBe(80);
     // The Content-Length pattern: 17000 bytes and up, nothing below (the memory buffer is 16k).
     const large = new RegExp(entryLimits(64 * MiB, parseMemorySize('10m')!, 40).largeBodyLength);
-    for (const length of ['17000', '19999', '20000', '99999', '100000', '10485760']) expect(large.test(length), length).toBe(true);
+    for (const length of ['17000', '19999', '20000', '99999', '100000', '10485760'])
+      expect(large.test(length), length).toBe(true);
     for (const length of ['', '0', '16384', '16999', '9999', '017000']) expect(large.test(length), length).toBe(false);
   });
 
@@ -99,7 +121,9 @@ describe('nginxSettings', () => {
 describe('the generated backend runs gunicorn as tuned', () => {
   it('with WEB_CONCURRENCY from the budget, threaded workers, no access log of its own and idle connections kept longer than nginx keeps them', async () => {
     const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
-    expect(readCompose(directory).services['backend']!.environment?.['WEB_CONCURRENCY']).toBe(String(gunicornWorkers(512 * MiB)));
+    expect(readCompose(directory).services['backend']!.environment?.['WEB_CONCURRENCY']).toBe(
+      String(gunicornWorkers(512 * MiB)),
+    );
     // Exec form: the CMD line must be a JSON array for Docker to run it without a shell. serve.sh
     // runs the rest of it (and passes the stop signal on after the drain).
     const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(join(directory, 'backend/Dockerfile'), 'utf8'))?.[1];
@@ -120,10 +144,14 @@ describe('the generated backend runs gunicorn as tuned', () => {
 });
 
 describe('the body limit', () => {
-  const bodyLimit = (directory: string) => /^\s*client_max_body_size (\S+);$/m.exec(readFileSync(join(directory, 'nginx/nginx.conf'), 'utf8'))?.[1];
-  const stored = (directory: string) => (JSON.parse(readFileSync(join(directory, '.yo-rc.json'), 'utf8')) as Record<string, Record<string, unknown>>)['generator-secure-stack']!['maxBodySize'];
+  const bodyLimit = (directory: string) =>
+    /^\s*client_max_body_size (\S+);$/m.exec(readFileSync(join(directory, 'nginx/nginx.conf'), 'utf8'))?.[1];
+  const stored = (directory: string) =>
+    (JSON.parse(readFileSync(join(directory, '.yo-rc.json'), 'utf8')) as Record<string, Record<string, unknown>>)[
+      'generator-secure-stack'
+    ]!['maxBodySize'];
 
-  it('defaults to 10m, or to nginx\'s /tmp when a small budget makes that smaller, and is stored', async () => {
+  it("defaults to 10m, or to nginx's /tmp when a small budget makes that smaller, and is stored", async () => {
     const example = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
     expect([bodyLimit(example), stored(example)]).toEqual(['10m', '10m']);
     const small = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON, 'memory-nginx': '16m' } });

@@ -24,20 +24,42 @@ it('upgrades a 0.1.0 render, keeping user edits and secrets', async () => {
   chmodSync(join(directory, 'secrets'), 0o700);
   // The secrets that 0.1.0 generated (the fixture keeps none): any content, never to change.
   // The ACL is the one 0.1.0 derived from that Redis password: one user, default, allowed everything.
-  for (const [file, value] of [['django_secret_key.txt', 'k'.repeat(64)], ['db_password.txt', 'p'.repeat(40)], ['redis_password.txt', 'r'.repeat(40)], ['redis_users.acl', legacyRedisAcl('r'.repeat(40))]]) {
+  for (const [file, value] of [
+    ['django_secret_key.txt', 'k'.repeat(64)],
+    ['db_password.txt', 'p'.repeat(40)],
+    ['redis_password.txt', 'r'.repeat(40)],
+    ['redis_users.acl', legacyRedisAcl('r'.repeat(40))],
+  ]) {
     writeFileSync(join(directory, 'secrets', file!), value!, { mode: 0o444 });
   }
   const secretsBefore = snapshot(join(directory, 'secrets'));
   const compose = join(directory, 'compose.yaml');
-  writeFileSync(compose, readFileSync(compose, 'utf8').replace('      POSTGRES_USER: "shop_app"\n      DB_PASSWORD_FILE', '      POSTGRES_USER: "shop_app"\n      FEATURE_FLAGS: "beta"\n      DB_PASSWORD_FILE'));
+  writeFileSync(
+    compose,
+    readFileSync(compose, 'utf8').replace(
+      '      POSTGRES_USER: "shop_app"\n      DB_PASSWORD_FILE',
+      '      POSTGRES_USER: "shop_app"\n      FEATURE_FLAGS: "beta"\n      DB_PASSWORD_FILE',
+    ),
+  );
   const nginxConf = join(directory, 'nginx/nginx.conf');
-  writeFileSync(nginxConf, readFileSync(nginxConf, 'utf8').replace('client_max_body_size 10m;', 'client_max_body_size 25m;'));
+  writeFileSync(
+    nginxConf,
+    readFileSync(nginxConf, 'utf8').replace('client_max_body_size 10m;', 'client_max_body_size 25m;'),
+  );
   expect(JSON.parse(readFileSync(join(directory, '.secure-stack/state.json'), 'utf8')).generatorVersion).toBe('0.1.0');
 
   await generate({ directory });
 
-  expect(JSON.parse(readFileSync(join(directory, '.secure-stack/state.json'), 'utf8')).generatorVersion).toBe(PACKAGE_VERSION);
-  expect(readStored(directory)).toMatchObject({ projectName: 'shop', restart: 'unless-stopped', bindAddress: '*', tls: 'off', httpsPort: 8443 });
+  expect(JSON.parse(readFileSync(join(directory, '.secure-stack/state.json'), 'utf8')).generatorVersion).toBe(
+    PACKAGE_VERSION,
+  );
+  expect(readStored(directory)).toMatchObject({
+    projectName: 'shop',
+    restart: 'unless-stopped',
+    bindAddress: '*',
+    tls: 'off',
+    httpsPort: 8443,
+  });
   const upgraded = readCompose(directory);
   expect(upgraded.services['backend']?.environment?.['FEATURE_FLAGS']).toBe('beta');
   expect(composeSchemaErrors(upgraded)).toEqual([]);
@@ -47,8 +69,11 @@ it('upgrades a 0.1.0 render, keeping user edits and secrets', async () => {
   // Every secret kept as it was (bytes, mode, time); the ACL, which holds only hashes, now has the
   // stack's Redis users, the backend keeping its password; the healthcheck user's password is new.
   const secretsAfter = snapshot(join(directory, 'secrets'));
-  for (const file of ['django_secret_key.txt', 'db_password.txt', 'redis_password.txt']) expect(secretsAfter[file], file).toBe(secretsBefore[file]);
+  for (const file of ['django_secret_key.txt', 'db_password.txt', 'redis_password.txt'])
+    expect(secretsAfter[file], file).toBe(secretsBefore[file]);
   const healthcheckPassword = readFileSync(join(directory, 'secrets/redis_healthcheck_password.txt'), 'utf8');
   expect(healthcheckPassword).toMatch(/^[A-Za-z0-9]{40}$/);
-  expect(readFileSync(join(directory, 'secrets/redis_users.acl'), 'utf8')).toBe(redisAcl('r'.repeat(40), healthcheckPassword));
+  expect(readFileSync(join(directory, 'secrets/redis_users.acl'), 'utf8')).toBe(
+    redisAcl('r'.repeat(40), healthcheckPassword),
+  );
 });

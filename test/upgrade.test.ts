@@ -19,11 +19,16 @@ const edit = (directory: string, path: string, from: string, to: string) => {
   expect(content, `${path} holds ${from}`).toContain(from);
   writeFileSync(join(directory, path), content.replace(from, to));
 };
-const secretsOf = (directory: string) => Object.fromEntries(Object.entries(snapshot(join(directory, 'secrets'))).map(([path, entry]) => [path, entry]));
+const secretsOf = (directory: string) =>
+  Object.fromEntries(Object.entries(snapshot(join(directory, 'secrets'))).map(([path, entry]) => [path, entry]));
 
 /** A re-run through the built bin, to read what it tells the user. */
 async function generateWithOutput(directory: string): Promise<{ code: number | null; output: string }> {
-  const result = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js')], { cwd: directory, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  const result = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js')], {
+    cwd: directory,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+  });
   return { code: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
@@ -47,7 +52,12 @@ describe('re-running the generator', () => {
   it('keeps user edits in compose.yaml and nginx.conf while the upgrade changes other lines of them', async () => {
     const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
     const secrets = secretsOf(directory);
-    edit(directory, 'compose.yaml', '      POSTGRES_USER: "shop_app"\n      DB_PASSWORD_FILE', '      POSTGRES_USER: "shop_app"\n      FEATURE_FLAGS: "beta"\n      DB_PASSWORD_FILE');
+    edit(
+      directory,
+      'compose.yaml',
+      '      POSTGRES_USER: "shop_app"\n      DB_PASSWORD_FILE',
+      '      POSTGRES_USER: "shop_app"\n      FEATURE_FLAGS: "beta"\n      DB_PASSWORD_FILE',
+    );
     edit(directory, 'nginx/nginx.conf', 'client_max_body_size 10m;', 'client_max_body_size 25m;');
 
     await generate({ directory, options: { 'http-port': '9000', routes: '/api,/admin,/v2' } });
@@ -69,8 +79,10 @@ describe('re-running the generator', () => {
     edit(directory, 'compose.yaml', '      - "8080:8080"', '      - "127.0.0.1:8080:8080"');
     const error = await failure(generate({ directory, options: { 'http-port': '9000' } }));
     expect(error.code).toBe(3);
-    expect(error.message).toMatch(/Merge conflicts: .*\n  compose\.yaml\n/);
-    expect(read(directory, 'compose.yaml')).toMatch(/<<<<<<< yours \(on disk\)\n {6}- "127\.0\.0\.1:8080:8080"\n=======\n {6}- "9000:8080"\n>>>>>>> new template \(generator-secure-stack [0-9.]+\)\n/);
+    expect(error.message).toMatch(/Merge conflicts: .*\n {2}compose\.yaml\n/);
+    expect(read(directory, 'compose.yaml')).toMatch(
+      /<<<<<<< yours \(on disk\)\n {6}- "127\.0\.0\.1:8080:8080"\n=======\n {6}- "9000:8080"\n>>>>>>> new template \(generator-secure-stack [0-9.]+\)\n/,
+    );
     // Files without conflicts were still upgraded.
     expect(read(directory, 'README.md')).toContain(':9000');
     // Re-running with the conflict unresolved reports it again and changes nothing.
@@ -102,11 +114,20 @@ describe('re-running the generator', () => {
     const directory = await generate({ options: { answers: EXAMPLE_ANSWERS_JSON } });
     // Make the repository look rendered by 0.0.1: an older state and an older compose.yaml base.
     const statePath = join(directory, '.secure-stack/state.json');
-    writeFileSync(statePath, read(directory, '.secure-stack/state.json').replace(/"generatorVersion": "[^"]+"/, '"generatorVersion": "0.0.1"'));
+    writeFileSync(
+      statePath,
+      read(directory, '.secure-stack/state.json').replace(/"generatorVersion": "[^"]+"/, '"generatorVersion": "0.0.1"'),
+    );
     const baseCompose = join(directory, '.secure-stack/rendered/compose.yaml.base');
-    const oldRender = read(directory, '.secure-stack/rendered/compose.yaml.base').replace('restart: unless-stopped', 'restart: always');
+    const oldRender = read(directory, '.secure-stack/rendered/compose.yaml.base').replace(
+      'restart: unless-stopped',
+      'restart: always',
+    );
     writeFileSync(baseCompose, oldRender);
-    writeFileSync(join(directory, 'compose.yaml'), oldRender.replace('  # PostgreSQL data directory\n', '  # PostgreSQL data directory (backed up nightly)\n'));
+    writeFileSync(
+      join(directory, 'compose.yaml'),
+      oldRender.replace('  # PostgreSQL data directory\n', '  # PostgreSQL data directory (backed up nightly)\n'),
+    );
 
     await generate({ directory });
 
@@ -139,7 +160,9 @@ describe('re-running the generator', () => {
     expect(readFileSync(key, 'utf8')).toBe(pem);
     // A restart of nginx under the old compose.yaml (no DAC_OVERRIDE) must still find it readable.
     expect(statSync(key).mode & 0o777).toBe(0o444);
-    expect(output).toContain("Warning: secrets/tls_key.pem can be read by every user in nginx's container, its workers too. After docker compose up -d (nginx's master can then read a key only its owner may), run: chmod 0400 secrets/tls_key.pem");
+    expect(output).toContain(
+      "Warning: secrets/tls_key.pem can be read by every user in nginx's container, its workers too. After docker compose up -d (nginx's master can then read a key only its owner may), run: chmod 0400 secrets/tls_key.pem",
+    );
     chmodSync(key, 0o400);
     expect((await generateWithOutput(directory)).output).not.toContain('tls_key.pem can be read');
   });
@@ -151,7 +174,9 @@ describe('re-running the generator', () => {
     writeFileSync(join(directory, 'secrets/redis_users.acl'), edited, { mode: 0o444 });
     const { output } = await generateWithOutput(directory);
     expect(readFileSync(join(directory, 'secrets/redis_users.acl'), 'utf8')).toBe(edited);
-    expect(output).toMatch(/secrets\/redis_users\.acl was edited, so it is left as it is: it must define the users "backend" and "healthcheck"/);
+    expect(output).toMatch(
+      /secrets\/redis_users\.acl was edited, so it is left as it is: it must define the users "backend" and "healthcheck"/,
+    );
   });
 
   it('derives the Redis ACL again when it was deleted (a password rotation), from the password files as they are', async () => {
@@ -182,14 +207,19 @@ describe('re-running a repository with the Swarm target', () => {
 
   it('keeps a user edit in stack.yaml and nginx.swarm.conf while the upgrade changes other lines of them', async () => {
     const directory = await swarmRepository();
-    edit(directory, 'stack.yaml', '      POSTGRES_USER: "shop_app"\n      DB_PASSWORD_FILE', '      POSTGRES_USER: "shop_app"\n      FEATURE_FLAGS: "beta"\n      DB_PASSWORD_FILE');
+    edit(
+      directory,
+      'stack.yaml',
+      '      POSTGRES_USER: "shop_app"\n      DB_PASSWORD_FILE',
+      '      POSTGRES_USER: "shop_app"\n      FEATURE_FLAGS: "beta"\n      DB_PASSWORD_FILE',
+    );
     edit(directory, 'nginx/nginx.swarm.conf', 'client_max_body_size 10m;', 'client_max_body_size 25m;');
 
     await generate({ directory, options: { 'http-port': '9000', 'backend-replicas': '4', routes: '/api,/admin,/v2' } });
 
     const stack = readStackFile(directory);
     expect(stack.services['nginx']?.ports).toEqual([{ target: 8080, published: 9000, protocol: 'tcp', mode: 'host' }]);
-    expect((stack.services['backend']?.deploy as { replicas?: number }).replicas).toBe(4);
+    expect(stack.services['backend']?.deploy).toMatchObject({ replicas: 4 });
     expect(stack.services['backend']?.environment?.['FEATURE_FLAGS']).toBe('beta');
     expect(composeSchemaErrors(stack)).toEqual([]);
     const nginx = read(directory, 'nginx/nginx.swarm.conf');
@@ -204,7 +234,11 @@ describe('re-running a repository with the Swarm target', () => {
     const before = snapshot(directory);
     const error = await failure(generate({ directory, options: { check: true, 'backend-replicas': '3' } }));
     expect(error.code).toBe(4);
-    const listed = error.message.split('\n').slice(1).map((line) => line.trim()).filter((path) => !path.startsWith('.secure-stack/'));
+    const listed = error.message
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim())
+      .filter((path) => !path.startsWith('.secure-stack/'));
     // Replicas are the Swarm target's alone: Compose, and both nginx configs, stay as they are.
     expect(listed.sort()).toEqual(['.yo-rc.json', 'README.md', 'stack.yaml']);
     expect(snapshot(directory)).toEqual(before);
@@ -246,7 +280,8 @@ describe('--check and --dry-run', () => {
     const error = await failure(generate({ directory, options: { check: true, 'http-port': '9000' } }));
     expect(error.code).toBe(4);
     expect(error.message).toMatch(/^Drift: a run would change \d+ files:/);
-    for (const path of ['compose.yaml', 'nginx/nginx.conf', '.yo-rc.json', '.secure-stack/state.json']) expect(error.message).toContain(`\n  ${path}`);
+    for (const path of ['compose.yaml', 'nginx/nginx.conf', '.yo-rc.json', '.secure-stack/state.json'])
+      expect(error.message).toContain(`\n  ${path}`);
     expect(snapshot(directory)).toEqual(before);
   });
 

@@ -19,7 +19,9 @@ describe('redirectProblem', () => {
     expect(redirectProblem(from, 'http://shop.localhost:18080/health/', from.origin)).toBeUndefined();
   });
   it("rejects the container's port, a dropped port, another host or scheme, and no Location", () => {
-    expect(redirectProblem(from, 'http://shop.localhost:8080/health/', from.origin)).toMatch(/redirects to http:\/\/shop\.localhost:8080\/health\/, not to http:\/\/shop\.localhost:18080/);
+    expect(redirectProblem(from, 'http://shop.localhost:8080/health/', from.origin)).toMatch(
+      /redirects to http:\/\/shop\.localhost:8080\/health\/, not to http:\/\/shop\.localhost:18080/,
+    );
     expect(redirectProblem(from, 'http://shop.localhost/health/', from.origin)).toMatch(/not to/);
     expect(redirectProblem(from, 'http://evil.example:18080/health/', from.origin)).toMatch(/not to/);
     expect(redirectProblem(from, '//evil.example/health/', from.origin)).toMatch(/not to/);
@@ -28,8 +30,14 @@ describe('redirectProblem', () => {
   });
   it('judges the HTTPS redirect against the published HTTPS origin', () => {
     const plain = new URL('http://shop.localhost:18081/api/x');
-    expect(redirectProblem(plain, 'https://shop.localhost:18181/api/x', 'https://shop.localhost:18181')).toBeUndefined();
-    expect(redirectProblem(plain, 'https://shop.localhost:8443/api/x', 'https://shop.localhost:18181')).toMatch(/not to https:\/\/shop\.localhost:18181/);
-    expect(redirectProblem(new URL('http://shop.localhost/x'), 'https://shop.localhost/x', 'https://shop.localhost')).toBeUndefined();
+    expect(
+      redirectProblem(plain, 'https://shop.localhost:18181/api/x', 'https://shop.localhost:18181'),
+    ).toBeUndefined();
+    expect(redirectProblem(plain, 'https://shop.localhost:8443/api/x', 'https://shop.localhost:18181')).toMatch(
+      /not to https:\/\/shop\.localhost:18181/,
+    );
+    expect(
+      redirectProblem(new URL('http://shop.localhost/x'), 'https://shop.localhost/x', 'https://shop.localhost'),
+    ).toBeUndefined();
   });
 });

@@ -49,11 +49,22 @@ describe('interrupted runs', () => {
 
   function runKilledAfter(directory: string, delayMs: number, signal: NodeJS.Signals): Promise<void> {
     return new Promise((resolve) => {
-      const child = spawn('node', [bin, '--http-port', '9100', '--routes', Array.from({ length: 500 }, (_, i) => `/r${i}`).join(','), '--no-redis'], {
-        cwd: directory,
-        env: { PATH: process.env['PATH'], CI: 'true' },
-        stdio: 'ignore',
-      });
+      const child = spawn(
+        'node',
+        [
+          bin,
+          '--http-port',
+          '9100',
+          '--routes',
+          Array.from({ length: 500 }, (_, i) => `/r${i}`).join(','),
+          '--no-redis',
+        ],
+        {
+          cwd: directory,
+          env: { PATH: process.env['PATH'], CI: 'true' },
+          stdio: 'ignore',
+        },
+      );
       const timer = setTimeout(() => child.kill(signal), delayMs);
       child.on('exit', () => {
         clearTimeout(timer);
@@ -62,32 +73,37 @@ describe('interrupted runs', () => {
     });
   }
 
-  it.each(['SIGTERM', 'SIGINT', 'SIGKILL'] as const)('leaves the old or the complete new tree when killed by %s at random moments', async (signal) => {
-    const { old, next } = await trees();
-    // The secrets differ between the two directories; compare everything else.
-    const comparable = (directory: string) => {
-      const tree = snapshot(directory, { times: false });
-      for (const path of Object.keys(tree)) if (path.startsWith('secrets/') && !path.endsWith('README.md')) delete tree[path];
-      return JSON.stringify(tree);
-    };
-    const oldTree = comparable(old);
-    await runKilledAfter(next, 60_000, signal); // completes: the reference new tree
-    const newTree = comparable(next);
-    expect(newTree).not.toBe(oldTree);
-    const outcomes = new Set<string>();
-    for (let attempt = 0; attempt < 12; attempt += 1) {
-      const directory = mkdtempSync(join(tmpdir(), 'interrupted-'));
-      mkdirSync(join(directory, 'stack'));
-      const target = join(directory, 'stack');
-      await generate({ directory: target, options: { answers: EXAMPLE_ANSWERS_JSON } });
-      await runKilledAfter(target, 150 + Math.floor(Math.random() * 900), signal);
-      // What the next run does first: finish a committed transaction, discard an uncommitted one.
-      recoverInterruptedRun(target);
-      const tree = comparable(target);
-      const outcome = tree === oldTree ? 'old' : tree === newTree ? 'new' : 'partial';
-      expect(outcome, `attempt ${attempt}`).not.toBe('partial');
-      outcomes.add(outcome);
-    }
-    expect(outcomes.size).toBeGreaterThan(0);
-  }, 120_000);
+  it.each(['SIGTERM', 'SIGINT', 'SIGKILL'] as const)(
+    'leaves the old or the complete new tree when killed by %s at random moments',
+    async (signal) => {
+      const { old, next } = await trees();
+      // The secrets differ between the two directories; compare everything else.
+      const comparable = (directory: string) => {
+        const tree = snapshot(directory, { times: false });
+        for (const path of Object.keys(tree))
+          if (path.startsWith('secrets/') && !path.endsWith('README.md')) delete tree[path];
+        return JSON.stringify(tree);
+      };
+      const oldTree = comparable(old);
+      await runKilledAfter(next, 60_000, signal); // completes: the reference new tree
+      const newTree = comparable(next);
+      expect(newTree).not.toBe(oldTree);
+      const outcomes = new Set<string>();
+      for (let attempt = 0; attempt < 12; attempt += 1) {
+        const directory = mkdtempSync(join(tmpdir(), 'interrupted-'));
+        mkdirSync(join(directory, 'stack'));
+        const target = join(directory, 'stack');
+        await generate({ directory: target, options: { answers: EXAMPLE_ANSWERS_JSON } });
+        await runKilledAfter(target, 150 + Math.floor(Math.random() * 900), signal);
+        // What the next run does first: finish a committed transaction, discard an uncommitted one.
+        recoverInterruptedRun(target);
+        const tree = comparable(target);
+        const outcome = tree === oldTree ? 'old' : tree === newTree ? 'new' : 'partial';
+        expect(outcome, `attempt ${attempt}`).not.toBe('partial');
+        outcomes.add(outcome);
+      }
+      expect(outcomes.size).toBeGreaterThan(0);
+    },
+    120_000,
+  );
 });

@@ -8,7 +8,7 @@ import { runChecks, type CheckGroup, CHECK_GROUPS } from './checks.js';
 import { CANDIDATES, detectComposeClient, mustCompose, type ComposeClient, type ExecResult } from './compose-client.js';
 import { detectEngine, Engine, type EngineName } from './engine.js';
 import { formatReport } from './report.js';
-import { readExpectedStack } from './stack.js';
+import { type ExpectedStack, readExpectedStack } from './stack.js';
 import { ExitCode } from '../generators/lib/errors.js';
 
 export const VERIFY_HELP = `Usage: secure-stack verify [--engine docker|podman|swarm] [--persistence] [--audit] [--only 1,2,...]
@@ -34,14 +34,28 @@ export interface VerifyOutput {
   err: (text: string) => void;
 }
 
-const PROCESS_OUTPUT: VerifyOutput = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
+const PROCESS_OUTPUT: VerifyOutput = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
 
-export async function runVerify(argv: string[], cwd: string, output: VerifyOutput = PROCESS_OUTPUT, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runVerify(
+  argv: string[],
+  cwd: string,
+  output: VerifyOutput = PROCESS_OUTPUT,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   let values: { engine?: string; persistence?: boolean; audit?: boolean; only?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { engine: { type: 'string' }, persistence: { type: 'boolean' }, audit: { type: 'boolean' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        engine: { type: 'string' },
+        persistence: { type: 'boolean' },
+        audit: { type: 'boolean' },
+        only: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -55,7 +69,11 @@ export async function runVerify(argv: string[], cwd: string, output: VerifyOutpu
   }
   const engineName = values.engine ?? detectEngine(env);
   if (engineName !== 'docker' && engineName !== 'podman' && engineName !== 'swarm') {
-    output.err(engineName === undefined ? 'No container engine found: install docker or podman, or pass --engine.\n' : `--engine must be docker, podman or swarm, not ${JSON.stringify(engineName)}\n`);
+    output.err(
+      engineName === undefined
+        ? 'No container engine found: install docker or podman, or pass --engine.\n'
+        : `--engine must be docker, podman or swarm, not ${JSON.stringify(engineName)}\n`,
+    );
     return ExitCode.usage;
   }
   let groups: CheckGroup[] | undefined;
@@ -70,7 +88,7 @@ export async function runVerify(argv: string[], cwd: string, output: VerifyOutpu
       groups.push(group);
     }
   }
-  let expected;
+  let expected: ExpectedStack;
   try {
     expected = readExpectedStack(cwd);
   } catch (error) {
@@ -88,9 +106,20 @@ export async function runVerify(argv: string[], cwd: string, output: VerifyOutpu
     : client
       ? async (service: string) => void (await recreateService(engine, client, cwd, expected.project, service))
       : undefined;
-  const results = await runChecks({ engine, expected, groups, persistence: values.persistence === true, audit: values.audit === true, recreate });
+  const results = await runChecks({
+    engine,
+    expected,
+    groups,
+    persistence: values.persistence === true,
+    audit: values.audit === true,
+    recreate,
+  });
   const tried = composeEngine ? CANDIDATES[composeEngine].map((candidate) => candidate.name).join(', ') : '';
-  const recreatedBy = engine.isSwarm ? 'docker service scale (to 0 and back)' : client ? `${client.name} ${client.version}` : `no Compose client (none of ${tried} answered)`;
+  const recreatedBy = engine.isSwarm
+    ? 'docker service scale (to 0 and back)'
+    : client
+      ? `${client.name} ${client.version}`
+      : `no Compose client (none of ${tried} answered)`;
   const via = persistence ? `; recreating through ${recreatedBy}` : '';
   output.out(`secure-stack verify: project ${expected.project} on ${engine.name}${via}\n${formatReport(results)}\n`);
   return results.every((result) => result.ok) ? ExitCode.ok : ExitCode.checkFailed;
@@ -100,13 +129,31 @@ export async function runVerify(argv: string[], cwd: string, output: VerifyOutpu
  * Recreates one service keeping its volumes (`up -d --no-deps --force-recreate`), then waits until
  * the engine reports it healthy.
  */
-export async function recreateService(engine: Engine, client: ComposeClient, directory: string, project: string, service: string, healthDeadlineMs = 180_000): Promise<ExecResult> {
-  const result = await mustCompose(client, directory, project, ['up', '-d', '--no-deps', '--force-recreate', service], 300_000);
+export async function recreateService(
+  engine: Engine,
+  client: ComposeClient,
+  directory: string,
+  project: string,
+  service: string,
+  healthDeadlineMs = 180_000,
+): Promise<ExecResult> {
+  const result = await mustCompose(
+    client,
+    directory,
+    project,
+    ['up', '-d', '--no-deps', '--force-recreate', service],
+    300_000,
+  );
   const deadline = Date.now() + healthDeadlineMs;
   for (;;) {
-    const container = (await engine.containers(project)).find((candidate) => candidate.service === service && candidate.running);
+    const container = (await engine.containers(project)).find(
+      (candidate) => candidate.service === service && candidate.running,
+    );
     if (container?.health === 'healthy') return result;
-    if (Date.now() > deadline) throw new Error(`${service} did not become healthy within ${Math.round(healthDeadlineMs / 1000)} s of being recreated`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${service} did not become healthy within ${Math.round(healthDeadlineMs / 1000)} s of being recreated`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
@@ -116,27 +163,45 @@ export async function recreateService(engine: Engine, client: ComposeClient, dir
  * replica's volume stays on its pinned node); then this waits until this node runs a healthy
  * container of it.
  */
-export async function recreateSwarmService(engine: Engine, project: string, service: string, healthDeadlineMs = 180_000): Promise<string> {
-  const before = new Set((await engine.containers(project)).filter((container) => container.service === service).map((container) => container.id));
+export async function recreateSwarmService(
+  engine: Engine,
+  project: string,
+  service: string,
+  healthDeadlineMs = 180_000,
+): Promise<string> {
+  const before = new Set(
+    (await engine.containers(project))
+      .filter((container) => container.service === service)
+      .map((container) => container.id),
+  );
   // Scaled to none and back, not `service update --force`: that leaves a force counter the stack
   // file does not have, and the next `docker stack deploy` would restart the service to undo it.
   const name = `${project}_${service}`;
-  const replicas = (await engine.must(['service', 'inspect', '--format', '{{.Spec.Mode.Replicated.Replicas}}', name])).trim() || '1';
+  const replicas =
+    (await engine.must(['service', 'inspect', '--format', '{{.Spec.Mode.Replicated.Replicas}}', name])).trim() || '1';
   await engine.must(['service', 'scale', '--detach', `${name}=0`], { timeoutMs: 120_000 });
   const deadline = Date.now() + healthDeadlineMs;
   // The old task must be gone before the new one starts: two PostgreSQL servers on one data directory.
   // (A container Swarm removes between `ps` and `inspect` fails the listing: that is asked again.)
-  const stillRunning = async () => (await engine.containers(project).catch(() => undefined))?.some((candidate) => candidate.service === service && candidate.running) ?? true;
+  const stillRunning = async () =>
+    (await engine.containers(project).catch(() => undefined))?.some(
+      (candidate) => candidate.service === service && candidate.running,
+    ) ?? true;
   while (await stillRunning()) {
-    if (Date.now() > deadline) throw new Error(`${service} did not stop within ${Math.round(healthDeadlineMs / 1000)} s of being scaled to 0`);
+    if (Date.now() > deadline)
+      throw new Error(`${service} did not stop within ${Math.round(healthDeadlineMs / 1000)} s of being scaled to 0`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   const output = await engine.must(['service', 'scale', '--detach', `${name}=${replicas}`], { timeoutMs: 120_000 });
   for (;;) {
-    const fresh = (await engine.containers(project).catch(() => []))
-      .find((candidate) => candidate.service === service && candidate.running && !before.has(candidate.id));
+    const fresh = (await engine.containers(project).catch(() => [])).find(
+      (candidate) => candidate.service === service && candidate.running && !before.has(candidate.id),
+    );
     if (fresh?.health === 'healthy') return output;
-    if (Date.now() > deadline) throw new Error(`${service} had no new healthy task on this node within ${Math.round(healthDeadlineMs / 1000)} s of its forced update`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${service} had no new healthy task on this node within ${Math.round(healthDeadlineMs / 1000)} s of its forced update`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }

@@ -38,15 +38,24 @@ export const CANDIDATES: Record<ComposeEngineName, { name: ComposeClientName; co
 };
 
 function invocation(name: ComposeClientName): { command: string; prefix: string[] } {
-  const found = Object.values(CANDIDATES).flat().find((candidate) => candidate.name === name);
+  const found = Object.values(CANDIDATES)
+    .flat()
+    .find((candidate) => candidate.name === name);
   if (!found) throw new Error(`unknown Compose client ${name}`);
   return found;
 }
 
 /** The first client for `engine` that answers `version`, or undefined when none does. */
-export async function detectComposeClient(engine: ComposeEngineName, env: NodeJS.ProcessEnv = process.env): Promise<ComposeClient | undefined> {
+export async function detectComposeClient(
+  engine: ComposeEngineName,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ComposeClient | undefined> {
   for (const candidate of CANDIDATES[engine]) {
-    const result = await runProcess(candidate.command, [...candidate.prefix, 'version', ...(candidate.name === 'podman-compose' ? [] : ['--short'])], { env, timeoutMs: 30_000 });
+    const result = await runProcess(
+      candidate.command,
+      [...candidate.prefix, 'version', ...(candidate.name === 'podman-compose' ? [] : ['--short'])],
+      { env, timeoutMs: 30_000 },
+    );
     if (result.code === 0) {
       const version = /\d+\.\d+\.\d+/.exec(result.stdout)?.[0] ?? 'unknown version';
       return { name: candidate.name, version, env };
@@ -70,27 +79,52 @@ export function composeFileFor(client: ComposeClientName, composeText: string): 
   const end = isScalar(pair.value) ? pair.value.range?.[2] : undefined;
   // A block mapping's key starts a line; a flow mapping at the top ({name: x, ...}) is not cut.
   if (start === undefined || end === undefined || (start > 0 && composeText[start - 1] !== '\n')) {
-    throw new Error('compose.yaml: the top-level name: is not on a line of its own; docker-compose 1.29 cannot read a file with it');
+    throw new Error(
+      'compose.yaml: the top-level name: is not on a line of its own; docker-compose 1.29 cannot read a file with it',
+    );
   }
   return composeText.slice(0, start) + composeText.slice(end);
 }
 
 /** Runs `<client> -p PROJECT ... ARGS` for the repository in `directory`. */
-export function runCompose(client: ComposeClient, directory: string, project: string, args: string[], timeoutMs = 600_000): Promise<ExecResult> {
+export function runCompose(
+  client: ComposeClient,
+  directory: string,
+  project: string,
+  args: string[],
+  timeoutMs = 600_000,
+): Promise<ExecResult> {
   const { command, prefix } = invocation(client.name);
   const composePath = join(directory, 'compose.yaml');
   if (client.name === 'docker-compose') {
     const stdin = composeFileFor(client.name, readFileSync(composePath, 'utf8'));
-    return runProcess(command, [...prefix, '--project-name', project, '--project-directory', directory, '--file', '-', ...args], { cwd: directory, env: client.env, stdin, timeoutMs });
+    return runProcess(
+      command,
+      [...prefix, '--project-name', project, '--project-directory', directory, '--file', '-', ...args],
+      { cwd: directory, env: client.env, stdin, timeoutMs },
+    );
   }
   // podman-compose 1.0.3 (Debian 12) has no --project-directory: it resolves paths from the file's directory.
   const projectDirectory = client.name === 'podman-compose' ? [] : ['--project-directory', directory];
-  return runProcess(command, [...prefix, '--project-name', project, ...projectDirectory, '--file', composePath, ...args], { cwd: directory, env: client.env, timeoutMs });
+  return runProcess(
+    command,
+    [...prefix, '--project-name', project, ...projectDirectory, '--file', composePath, ...args],
+    { cwd: directory, env: client.env, timeoutMs },
+  );
 }
 
 /** Throws with the client's own words when it fails. */
-export async function mustCompose(client: ComposeClient, directory: string, project: string, args: string[], timeoutMs?: number): Promise<ExecResult> {
+export async function mustCompose(
+  client: ComposeClient,
+  directory: string,
+  project: string,
+  args: string[],
+  timeoutMs?: number,
+): Promise<ExecResult> {
   const result = await runCompose(client, directory, project, args, timeoutMs);
-  if (result.code !== 0) throw new Error(`${client.name} ${args.join(' ')} failed (${result.code}): ${(result.stderr.trim() || result.stdout.trim()).slice(-600)}`);
+  if (result.code !== 0)
+    throw new Error(
+      `${client.name} ${args.join(' ')} failed (${result.code}): ${(result.stderr.trim() || result.stdout.trim()).slice(-600)}`,
+    );
   return result;
 }

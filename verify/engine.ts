@@ -36,15 +36,29 @@ export interface ContainerInfo {
 }
 
 /** Runs a program without a shell; never rejects (a failure to start is exit code 1 with the reason). */
-export function runProcess(command: string, args: string[], options: { stdin?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ExecResult> {
+export function runProcess(
+  command: string,
+  args: string[],
+  options: { stdin?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<ExecResult> {
   return new Promise((resolve) => {
     const child = execFile(
       command,
       args,
-      { env: options.env ?? process.env, cwd: options.cwd, maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 120_000, killSignal: 'SIGKILL' },
+      {
+        env: options.env ?? process.env,
+        cwd: options.cwd,
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: options.timeoutMs ?? 120_000,
+        killSignal: 'SIGKILL',
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) || (error && typeof error.code !== 'number' ? error.message : '') });
+        resolve({
+          code,
+          stdout: String(stdout),
+          stderr: String(stderr) || (error && typeof error.code !== 'number' ? error.message : ''),
+        });
       },
     );
     if (options.stdin !== undefined) child.stdin?.end(options.stdin);
@@ -81,12 +95,19 @@ export class Engine {
 
   async must(args: string[], options: { stdin?: string; timeoutMs?: number } = {}): Promise<string> {
     const result = await this.run(args, options);
-    if (result.code !== 0) throw new Error(`${ENGINE_COMMANDS[this.name]} ${args.join(' ')} failed (${result.code}): ${result.stderr.trim() || result.stdout.trim()}`);
+    if (result.code !== 0)
+      throw new Error(
+        `${ENGINE_COMMANDS[this.name]} ${args.join(' ')} failed (${result.code}): ${result.stderr.trim() || result.stdout.trim()}`,
+      );
     return result.stdout;
   }
 
   /** Runs argv inside a container (no shell unless argv starts one). */
-  exec(container: string, argv: string[], options: { user?: string; stdin?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ExecResult> {
+  exec(
+    container: string,
+    argv: string[],
+    options: { user?: string; stdin?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+  ): Promise<ExecResult> {
     const args = ['exec'];
     if (options.stdin !== undefined) args.push('-i');
     if (options.user) args.push('--user', options.user);
@@ -101,7 +122,9 @@ export class Engine {
     // A container the engine removes between `ps` and `inspect` (Swarm removes a stopped task's
     // soon after) fails the inspect: list again, a few times.
     for (let attempt = 1; ; attempt += 1) {
-      const ids = (await this.must(['ps', '-a', '-q', '--filter', `label=${label}=${project}`])).split(/\s+/).filter(Boolean);
+      const ids = (await this.must(['ps', '-a', '-q', '--filter', `label=${label}=${project}`]))
+        .split(/\s+/)
+        .filter(Boolean);
       if (ids.length === 0) return [];
       try {
         return (await this.inspect(ids, serviceOf)).filter((container) => container.service !== '');
@@ -118,19 +141,50 @@ export class Engine {
    * with a healthcheck runs only once it passed.
    */
   async swarmServices(project: string): Promise<SwarmServiceReplicas[]> {
-    const lines = (await this.must(['service', 'ls', '--filter', `label=${STACK_LABEL}=${project}`, '--format', '{{.ID}} {{.Name}} {{.Replicas}}'])).split('\n').filter(Boolean);
+    const lines = (
+      await this.must([
+        'service',
+        'ls',
+        '--filter',
+        `label=${STACK_LABEL}=${project}`,
+        '--format',
+        '{{.ID}} {{.Name}} {{.Replicas}}',
+      ])
+    )
+      .split('\n')
+      .filter(Boolean);
     const wanted = lines.flatMap((line) => {
       const match = /^(\S+) (\S+) \d+\/(\d+)/.exec(line);
       return match ? [{ id: match[1]!, service: match[2]!.slice(project.length + 1), desired: Number(match[3]) }] : [];
     });
     if (wanted.length === 0) return [];
-    const taskIds = (await this.must(['service', 'ps', '-q', '--no-trunc', '--filter', 'desired-state=running', ...wanted.map((service) => service.id)])).split(/\s+/).filter(Boolean);
-    const tasks = taskIds.length === 0 ? [] : (JSON.parse(await this.must(['inspect', '--type', 'task', ...taskIds])) as RawTask[]);
-    const ready = new Set((await this.must(['node', 'ls', '--format', '{{.ID}} {{.Status}}'])).split('\n').filter((line) => line.endsWith(' Ready')).map((line) => line.split(' ')[0]));
+    const taskIds = (
+      await this.must([
+        'service',
+        'ps',
+        '-q',
+        '--no-trunc',
+        '--filter',
+        'desired-state=running',
+        ...wanted.map((service) => service.id),
+      ])
+    )
+      .split(/\s+/)
+      .filter(Boolean);
+    const tasks =
+      taskIds.length === 0 ? [] : (JSON.parse(await this.must(['inspect', '--type', 'task', ...taskIds])) as RawTask[]);
+    const ready = new Set(
+      (await this.must(['node', 'ls', '--format', '{{.ID}} {{.Status}}']))
+        .split('\n')
+        .filter((line) => line.endsWith(' Ready'))
+        .map((line) => line.split(' ')[0]),
+    );
     return wanted.map(({ id, service, desired }) => ({
       service,
       desired,
-      running: tasks.filter((task) => task.ServiceID.startsWith(id) && task.Status.State === 'running' && ready.has(task.NodeID ?? '')).length,
+      running: tasks.filter(
+        (task) => task.ServiceID.startsWith(id) && task.Status.State === 'running' && ready.has(task.NodeID ?? ''),
+      ).length,
     }));
   }
 
@@ -141,8 +195,13 @@ export class Engine {
     const gateways: Record<string, string[]> = {};
     for (const network of raw) {
       // docker: IPAM.Config[].Gateway; podman 4: subnets[].gateway
-      const entries = [...(network.IPAM?.Config ?? []).map((config) => config.Gateway), ...(network.subnets ?? []).map((subnet) => subnet.gateway)];
-      gateways[network.Name ?? network.name ?? ''] = entries.filter((address): address is string => typeof address === 'string' && /^\d+\.\d+\.\d+\.\d+$/.test(address));
+      const entries = [
+        ...(network.IPAM?.Config ?? []).map((config) => config.Gateway),
+        ...(network.subnets ?? []).map((subnet) => subnet.gateway),
+      ];
+      gateways[network.Name ?? network.name ?? ''] = entries.filter(
+        (address): address is string => typeof address === 'string' && /^\d+\.\d+\.\d+\.\d+$/.test(address),
+      );
     }
     return gateways;
   }
@@ -190,10 +249,12 @@ export function parseTime(text: string): number {
 /** The stack's service a container belongs to, from its labels ('' when none). */
 type ServiceOf = (labels: Record<string, string>) => string;
 const composeServiceOf: ServiceOf = (labels) => labels[SERVICE_LABEL] ?? '';
-const swarmServiceOf = (project: string): ServiceOf => (labels) => {
-  const name = labels[SWARM_SERVICE_LABEL] ?? '';
-  return name.startsWith(`${project}_`) ? name.slice(project.length + 1) : '';
-};
+const swarmServiceOf =
+  (project: string): ServiceOf =>
+  (labels) => {
+    const name = labels[SWARM_SERVICE_LABEL] ?? '';
+    return name.startsWith(`${project}_`) ? name.slice(project.length + 1) : '';
+  };
 
 function toContainerInfo(raw: RawInspect, serviceOf: ServiceOf): ContainerInfo {
   const health = raw.State.Health ?? raw.State.Healthcheck;
@@ -208,7 +269,12 @@ function toContainerInfo(raw: RawInspect, serviceOf: ServiceOf): ContainerInfo {
     running: raw.State.Running,
     health: health?.Status || 'none',
     startedAt: parseTime(raw.State.StartedAt),
-    healthLog: (health?.Log ?? []).map((entry) => ({ start: parseTime(entry.Start), end: parseTime(entry.End), exitCode: entry.ExitCode, output: entry.Output })),
+    healthLog: (health?.Log ?? []).map((entry) => ({
+      start: parseTime(entry.Start),
+      end: parseTime(entry.End),
+      exitCode: entry.ExitCode,
+      output: entry.Output,
+    })),
     addresses,
     user: raw.Config.User ?? '',
     env: raw.Config.Env ?? [],

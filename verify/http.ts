@@ -28,29 +28,53 @@ export interface RequestShape {
   headers: Record<string, string>;
 }
 
-export function httpGet(endpoint: Endpoint, path: string, host: string, timeoutMs = 15_000, shape: RequestShape = { method: 'GET', headers: {} }): Promise<HttpAnswer> {
+export function httpGet(
+  endpoint: Endpoint,
+  path: string,
+  host: string,
+  timeoutMs = 15_000,
+  shape: RequestShape = { method: 'GET', headers: {} },
+): Promise<HttpAnswer> {
   return new Promise((resolve) => {
-    const options = { host: '127.0.0.1', port: endpoint.port, path, method: shape.method, headers: { ...shape.headers, Host: host, Connection: 'close' }, timeout: timeoutMs };
+    const options = {
+      host: '127.0.0.1',
+      port: endpoint.port,
+      path,
+      method: shape.method,
+      headers: { ...shape.headers, Host: host, Connection: 'close' },
+      timeout: timeoutMs,
+    };
     const onResponse = (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
         const headers: Record<string, string> = {};
-        for (const [key, value] of Object.entries(res.headers)) headers[key] = Array.isArray(value) ? value.join(', ') : String(value ?? '');
+        for (const [key, value] of Object.entries(res.headers))
+          headers[key] = Array.isArray(value) ? value.join(', ') : String(value ?? '');
         const headerValues: Record<string, string[]> = {};
         for (let index = 0; index + 1 < res.rawHeaders.length; index += 2) {
           const name = (res.rawHeaders[index] ?? '').toLowerCase();
-          (headerValues[name] ??= []).push(res.rawHeaders[index + 1] ?? '');
+          headerValues[name] = [...(headerValues[name] ?? []), res.rawHeaders[index + 1] ?? ''];
         }
         resolve({ status: res.statusCode, headers, headerValues, body: Buffer.concat(chunks).toString('utf8') });
       });
       res.on('error', (error) => resolve({ headers: {}, headerValues: {}, body: '', error: error.message }));
     };
     const req = endpoint.tls
-      ? httpsRequest({ ...options, servername: endpoint.tls.servername, ca: [endpoint.tls.ca, ...rootCertificates], rejectUnauthorized: true }, onResponse)
+      ? httpsRequest(
+          {
+            ...options,
+            servername: endpoint.tls.servername,
+            ca: [endpoint.tls.ca, ...rootCertificates],
+            rejectUnauthorized: true,
+          },
+          onResponse,
+        )
       : httpRequest(options, onResponse);
     req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (error: NodeJS.ErrnoException) => resolve({ headers: {}, headerValues: {}, body: '', error: error.code ?? error.message }));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      resolve({ headers: {}, headerValues: {}, body: '', error: error.code ?? error.message }),
+    );
     req.end();
   });
 }

@@ -28,7 +28,9 @@ export function redirectProblem(from: URL, location: string | undefined, allowed
   } catch {
     return `${from.pathname}: Location ${location} is not a URL`;
   }
-  return target.origin === allowedOrigin ? undefined : `${from.pathname} redirects to ${target.href}, not to ${allowedOrigin}`;
+  return target.origin === allowedOrigin
+    ? undefined
+    : `${from.pathname} redirects to ${target.href}, not to ${allowedOrigin}`;
 }
 
 export interface FollowedRedirects {

@@ -46,7 +46,6 @@ export interface ExpectedStack {
   publicHealth: boolean;
 }
 
-
 type Json = Record<string, unknown>;
 
 function object(value: unknown): Json {
@@ -54,7 +53,8 @@ function object(value: unknown): Json {
 }
 
 function names(value: unknown): string[] {
-  if (Array.isArray(value)) return value.map((entry) => (typeof entry === 'string' ? entry : String(object(entry)['source'] ?? '')));
+  if (Array.isArray(value))
+    return value.map((entry) => (typeof entry === 'string' ? entry : String(object(entry)['source'] ?? '')));
   return Object.keys(object(value));
 }
 
@@ -68,7 +68,9 @@ export function readExpectedStack(directory: string): ExpectedStack {
 
   const rcPath = join(directory, STORED_CONFIG_FILE);
   const answers = existsSync(rcPath) ? object(object(JSON.parse(readFileSync(rcPath, 'utf8')))[GENERATOR_KEY]) : {};
-  const routes = (Array.isArray(answers['routes']) ? answers['routes'] : []).map((route) => (typeof route === 'string' ? route : String(object(route)['path'])));
+  const routes = (Array.isArray(answers['routes']) ? answers['routes'] : []).map((route) =>
+    typeof route === 'string' ? route : String(object(route)['path']),
+  );
 
   const services: Record<string, ExpectedService> = {};
   for (const [name, raw] of Object.entries(object(compose['services']))) {
@@ -95,12 +97,14 @@ export function readExpectedStack(directory: string): ExpectedStack {
 
   const nginx = object(object(compose['services'])['nginx']);
   const ports = (Array.isArray(nginx['ports']) ? nginx['ports'] : []).map(String);
-  const httpMapping = ports.map(parsePort).find((port) => port?.container === NGINX_HTTP_PORT) ?? ports.map(parsePort)[0];
+  const httpMapping =
+    ports.map(parsePort).find((port) => port?.container === NGINX_HTTP_PORT) ?? ports.map(parsePort)[0];
   if (!httpMapping) throw new Error('compose.yaml: nginx publishes no port');
   const httpsMapping = ports.map(parsePort).find((port) => port?.container === NGINX_HTTPS_PORT);
   const tls = answers['tls'] !== undefined && answers['tls'] !== 'off' && answers['tls'] !== false;
   const certificateFile = secretFiles['tls_cert'];
-  if (tls && (!httpsMapping || !certificateFile)) throw new Error('.yo-rc.json turns TLS on but compose.yaml publishes no HTTPS port or has no tls_cert secret');
+  if (tls && (!httpsMapping || !certificateFile))
+    throw new Error('.yo-rc.json turns TLS on but compose.yaml publishes no HTTPS port or has no tls_cert secret');
 
   const serverName = String(answers['serverName'] ?? 'localhost');
   return {
@@ -117,17 +121,23 @@ export function readExpectedStack(directory: string): ExpectedStack {
     secretFiles,
     internalNetworks,
     composeText,
-    stackText: existsSync(join(directory, 'stack.yaml')) ? readFileSync(join(directory, 'stack.yaml'), 'utf8') : undefined,
+    stackText: existsSync(join(directory, 'stack.yaml'))
+      ? readFileSync(join(directory, 'stack.yaml'), 'utf8')
+      : undefined,
     backendReplicas: backendReplicasOf(directory, answers),
     publicHealth: answers['publicHealth'] === true,
-    maxBodyBytes: parseMemorySize(typeof answers['maxBodySize'] === 'string' ? answers['maxBodySize'] : '10m')?.bytes ?? 10 * 1024 ** 2,
+    maxBodyBytes:
+      parseMemorySize(typeof answers['maxBodySize'] === 'string' ? answers['maxBodySize'] : '10m')?.bytes ??
+      10 * 1024 ** 2,
   };
 }
 
 /** What stack.yaml asks of the backend (a kept edit wins over the answer), else the answer, else 1. */
 function backendReplicasOf(directory: string, answers: Json): number {
   const path = join(directory, 'stack.yaml');
-  const replicas = existsSync(path) ? object(object(object(object(parse(readFileSync(path, 'utf8')))['services'])['backend'])['deploy'])['replicas'] : undefined;
+  const replicas = existsSync(path)
+    ? object(object(object(object(parse(readFileSync(path, 'utf8')))['services'])['backend'])['deploy'])['replicas']
+    : undefined;
   if (typeof replicas === 'number') return replicas;
   return typeof answers['backendReplicas'] === 'number' ? answers['backendReplicas'] : 1;
 }

@@ -14,14 +14,26 @@ export interface OptionDeclaration {
 
 export const RUN_FLAGS: readonly OptionDeclaration[] = [
   { name: 'answers', type: 'string', description: 'Answers file (JSON or YAML); implies a non-interactive run' },
-  { name: 'interactive', type: 'boolean', description: 'Ask for missing answers even without a terminal or with CI set' },
-  { name: 'check', type: 'boolean', description: 'Drift check: write nothing, exit 4 listing the files a run would change' },
+  {
+    name: 'interactive',
+    type: 'boolean',
+    description: 'Ask for missing answers even without a terminal or with CI set',
+  },
+  {
+    name: 'check',
+    type: 'boolean',
+    description: 'Drift check: write nothing, exit 4 listing the files a run would change',
+  },
   { name: 'dry-run', type: 'boolean', description: 'Show what a run would do, write nothing' },
 ];
 
 export function optionDeclarations(): OptionDeclaration[] {
   return [
-    ...FIELD_LIST.map((field) => ({ name: field.flag, type: field.flagType, description: `${field.description} [answer: ${field.key}; default: ${field.defaultText}]` })),
+    ...FIELD_LIST.map((field) => ({
+      name: field.flag,
+      type: field.flagType,
+      description: `${field.description} [answer: ${field.key}; default: ${field.defaultText}]`,
+    })),
     ...RUN_FLAGS,
   ];
 }
@@ -36,7 +48,10 @@ export function unknownFlags(args: readonly string[], known: ReadonlySet<string>
 
 /** The one wording of an unknown flag, for `yo secure-stack` and the bin alike. */
 export function unknownFlagsError(unknown: readonly string[]): UserError {
-  return new UserError(`Unknown option${unknown.length > 1 ? 's' : ''}: ${unknown.map((name) => `--${name}`).join(', ')}. Run with --help for the list.`, ExitCode.usage);
+  return new UserError(
+    `Unknown option${unknown.length > 1 ? 's' : ''}: ${unknown.map((name) => `--${name}`).join(', ')}. Run with --help for the list.`,
+    ExitCode.usage,
+  );
 }
 
 export const EXIT_CODES_HELP = [

@@ -6,8 +6,16 @@ import type { TemplateFile } from '../lib/render.js';
 import { NGINX_CONFIG, POSTGRES_ROLES_SCRIPT, STACK_FILE, SWARM_NGINX_CONFIG } from '../lib/stack/repository-paths.js';
 import type { StackModel } from '../lib/stack/stack-model.js';
 
-const generated = (template: string, destination = template): TemplateFile => ({ template, destination, owner: 'generator' });
-const userOwned = (template: string, destination = template): TemplateFile => ({ template, destination, owner: 'user' });
+const generated = (template: string, destination = template): TemplateFile => ({
+  template,
+  destination,
+  owner: 'generator',
+});
+const userOwned = (template: string, destination = template): TemplateFile => ({
+  template,
+  destination,
+  owner: 'user',
+});
 const withSwarm = (model: StackModel) => model.swarm !== null;
 
 export const STACK_FILES: readonly TemplateFile[] = [
@@ -16,7 +24,11 @@ export const STACK_FILES: readonly TemplateFile[] = [
   // The Docker Swarm target, with --swarm: its own stack file, and nginx.conf rendered again with
   // the backend resolved per request.
   { ...generated(STACK_FILE), when: withSwarm },
-  { ...generated(NGINX_CONFIG, SWARM_NGINX_CONFIG), when: withSwarm, locals: (model) => ({ upstream: model.swarm!.nginxUpstream }) },
+  {
+    ...generated(NGINX_CONFIG, SWARM_NGINX_CONFIG),
+    when: withSwarm,
+    locals: (model) => ({ upstream: model.swarm!.nginxUpstream }),
+  },
   generated(POSTGRES_ROLES_SCRIPT),
   generated('_gitignore', '.gitignore'),
   generated('renovate.json'),

@@ -47,7 +47,10 @@ export default class SecureStackGenerator extends Generator<Record<string, unkno
   }
 
   async prompting(): Promise<void> {
-    const ask = isInteractive(this.options) ? async (question: PromptQuestion) => (await this.prompt<Record<string, unknown>>([question as never]))[question.name] : undefined;
+    const ask = isInteractive(this.options)
+      ? async (question: PromptQuestion) =>
+          (await this.prompt<Record<string, unknown>>([question as never]))[question.name]
+      : undefined;
     this.#answers = await collectAnswers({ root: this.destinationRoot(), options: this.options, ask, log: this.log });
   }
 

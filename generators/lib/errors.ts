@@ -47,7 +47,9 @@ export function formatProblems(problems: readonly AnswerProblem[]): string {
   const heading = `Invalid answers (${problems.length} problem${problems.length === 1 ? '' : 's'}); nothing was written:`;
   // The field of an unknown key and parts of some rules are raw text from the answers file: a key
   // with a newline or a right-to-left mark would otherwise forge or hide lines of this message.
-  const lines = problems.map((problem) => `  - ${describeField(problem.field)}: ${describeValue(problem.value)} ${escapeControls(problem.rule)}`);
+  const lines = problems.map(
+    (problem) => `  - ${describeField(problem.field)}: ${describeValue(problem.value)} ${escapeControls(problem.rule)}`,
+  );
   return [heading, ...lines].join('\n');
 }
 
@@ -61,8 +63,10 @@ function describeField(field: string): string {
  * controls and marks, zero-width and invisible characters, line and paragraph separators, the BOM.
  */
 export function escapeControls(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(UNSAFE_CHARACTERS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this pattern's job
+const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
 
 /** Shows a value safely on one line: control characters escaped, long values cut. */
 export function describeValue(value: unknown): string {
@@ -98,5 +102,9 @@ export function describeValue(value: unknown): string {
  */
 export function isUserError(error: unknown): error is UserError {
   if (error instanceof UserError) return true;
-  return error instanceof Error && ['UserError', 'InvalidAnswersError'].includes(error.name) && typeof (error as { code?: unknown }).code === 'number';
+  return (
+    error instanceof Error &&
+    ['UserError', 'InvalidAnswersError'].includes(error.name) &&
+    typeof (error as { code?: unknown }).code === 'number'
+  );
 }

@@ -3,7 +3,8 @@
  * model): one text, written in each file's own comment syntax. Files the user owns (written once)
  * carry none.
  */
-export const GENERATED_MARKER = 'Managed by generator-secure-stack: re-running the generator updates this file and keeps your edits.';
+export const GENERATED_MARKER =
+  'Managed by generator-secure-stack: re-running the generator updates this file and keeps your edits.';
 
 /** The marker as a comment line, by syntax; JSON has no comments and takes `text` in a description. */
 export const MARKER = {

@@ -17,7 +17,8 @@ export const REDIS_HEALTHCHECK_USER = 'healthcheck';
 
 /** Rules are applied left to right: everything off, the needed categories on, the risky ones off again. */
 // FLUSHDB (@dangerous) comes back for Django's cache.clear(): over keys ~* it removes nothing DEL could not.
-export const REDIS_BACKEND_RULES = '~* resetchannels -@all +@connection +@read +@write +@keyspace +@transaction -@dangerous -@admin -@scripting +flushdb';
+export const REDIS_BACKEND_RULES =
+  '~* resetchannels -@all +@connection +@read +@write +@keyspace +@transaction -@dangerous -@admin -@scripting +flushdb';
 export const REDIS_HEALTHCHECK_RULES = 'resetkeys resetchannels -@all +ping';
 
 const sha256 = (password: string) => createHash('sha256').update(password).digest('hex');

@@ -14,7 +14,8 @@ import { MARKER } from './generated-marker.js';
  * generator (dist/generators/lib/), the repository's templates/ for the TypeScript sources.
  */
 export const TEMPLATES_ROOT = fileURLToPath(
-  ['../templates/', '../../templates/'].map((path) => new URL(path, import.meta.url)).find((url) => existsSync(url)) ?? new URL('../../templates/', import.meta.url),
+  ['../templates/', '../../templates/'].map((path) => new URL(path, import.meta.url)).find((url) => existsSync(url)) ??
+    new URL('../../templates/', import.meta.url),
 );
 
 export type Owner = 'generator' | 'user';
@@ -57,5 +58,9 @@ export function renderStack(model: StackModel, files: readonly TemplateFile[]): 
   const locals = { ...model, securityMeasures: securityMeasures(model), q, marker: MARKER };
   return files
     .filter((file) => file.when?.(model) ?? true)
-    .map((file) => ({ path: file.destination, content: compiled(file.template)(file.locals ? { ...locals, ...file.locals(model) } : locals) as string, owner: file.owner }));
+    .map((file) => ({
+      path: file.destination,
+      content: compiled(file.template)(file.locals ? { ...locals, ...file.locals(model) } : locals) as string,
+      owner: file.owner,
+    }));
 }

@@ -5,7 +5,17 @@
  * new password would lock the stack out of its own database.
  */
 import { randomInt } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, UserError } from './errors.js';
 import { legacyRedisAcl, redisAcl } from './redis-acl.js';
@@ -53,11 +63,18 @@ export interface SecretWriteReport {
  * they are. Each is written to a temporary file and hard-linked into place: link(2) fails if the
  * name exists (never overwrite, atomically) and a reader never sees a half-written secret.
  */
-export function ensureSecrets(destination: string, needed: readonly SecretName[], context: SecretContext): SecretWriteReport {
+export function ensureSecrets(
+  destination: string,
+  needed: readonly SecretName[],
+  context: SecretContext,
+): SecretWriteReport {
   const directory = join(destination, SECRETS_DIRECTORY);
   const exists = (name: SecretName) => existsSync(join(directory, SECRET_FILES[name]));
   if (needed.includes('tls_key') && !exists('tls_key') && exists('tls_cert')) {
-    throw new UserError(`${SECRETS_DIRECTORY}/${SECRET_FILES.tls_cert} exists without its key ${SECRETS_DIRECTORY}/${SECRET_FILES.tls_key}; delete the certificate to have a new pair made. Nothing was written.`, ExitCode.usage);
+    throw new UserError(
+      `${SECRETS_DIRECTORY}/${SECRET_FILES.tls_cert} exists without its key ${SECRETS_DIRECTORY}/${SECRET_FILES.tls_key}; delete the certificate to have a new pair made. Nothing was written.`,
+      ExitCode.usage,
+    );
   }
   mkdirSync(directory, { recursive: true, mode: SECRET_DIRECTORY_MODE });
   chmodSync(directory, SECRET_DIRECTORY_MODE);
@@ -95,7 +112,8 @@ export interface SecretContext {
 
 const DERIVED = new Set<SecretName>(['redis_acl', 'tls_cert']);
 
-const readSecret = (directory: string, name: SecretName) => readFileSync(join(directory, SECRET_FILES[name]), 'utf8').trim();
+const readSecret = (directory: string, name: SecretName) =>
+  readFileSync(join(directory, SECRET_FILES[name]), 'utf8').trim();
 
 function derivedRedisAcl(directory: string): string {
   return redisAcl(readSecret(directory, 'redis_password'), readSecret(directory, 'redis_healthcheck_password'));

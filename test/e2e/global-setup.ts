@@ -14,7 +14,8 @@ import { startDockerd, stopDockerd } from './support/docker.js';
 export default async function setup(): Promise<() => Promise<void>> {
   const has = (command: string) => spawnSync(command, ['--version'], { stdio: 'ignore' }).status === 0;
   const engines = [...(has('/usr/sbin/dockerd') ? ['docker'] : []), ...(has('podman') ? ['podman'] : [])];
-  if (process.getuid?.() !== 0 || engines.length === 0 || process.env['SSE_NO_ENGINES'] === '1') return async () => undefined;
+  if (process.getuid?.() !== 0 || engines.length === 0 || process.env['SSE_NO_ENGINES'] === '1')
+    return async () => undefined;
   if (engines.includes('docker')) await startDockerd();
   try {
     ensureImages(engines);

@@ -8,7 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { podmanEnv } from './runner/runner.js';
 import { PodmanRunnerDriver } from './support/podman.js';
 import { selfTestProblems } from './support/self-test.js';
-import { enginePrerequisite, EXAMPLE_ANSWERS, expectAllPassed, generateStack, phaseTimer, removeTemporaryDirectories, stackDirectory, verifyCommand, verifyStack } from './support/stacks.js';
+import {
+  enginePrerequisite,
+  EXAMPLE_ANSWERS,
+  expectAllPassed,
+  generateStack,
+  phaseTimer,
+  removeTemporaryDirectories,
+  stackDirectory,
+  verifyCommand,
+  verifyStack,
+} from './support/stacks.js';
 
 const enabled = enginePrerequisite('podman');
 const driver = new PodmanRunnerDriver();
@@ -31,8 +41,12 @@ describe.runIf(enabled)('e2e: one generated stack on podman, booted by the e2e r
   }, 300_000);
 
   it('`secure-stack verify --engine podman` passes checks 1-5, and check 6 through the runner', async () => {
-    const { code, printed } = await timed('verify command (1-5)', () => verifyCommand(['--engine', 'podman'], directory, podmanEnv()));
-    expect(printed, printed).toMatch(/on podman[\s\S]*PASS {2}3 isolation {2}postgres cannot connect to nginx[\s\S]* passed, 0 failed/);
+    const { code, printed } = await timed('verify command (1-5)', () =>
+      verifyCommand(['--engine', 'podman'], directory, podmanEnv()),
+    );
+    expect(printed, printed).toMatch(
+      /on podman[\s\S]*PASS {2}3 isolation {2}postgres cannot connect to nginx[\s\S]* passed, 0 failed/,
+    );
     expect(code, printed).toBe(0);
     // podman-compose cannot recreate here (see support/podman.ts): the runner does, as for the self-test.
     expectAllPassed(await timed('check 6 (persistence)', () => verifyStack(driver, directory, ['persistence'])));

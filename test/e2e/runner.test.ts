@@ -57,13 +57,16 @@ describe('e2e runner: compose.yaml to podman', () => {
       '--volume shop_postgres_data:/var/lib/postgresql/data',
       '--health-interval 10000ms --health-timeout 5000ms --health-retries 5 --health-start-period 30000ms',
       '--memory 1g',
-    ]) expect(args).toContain(flag);
+    ])
+      expect(args).toContain(flag);
     // podman 4.3 keeps ["CMD", ...] as one opaque string: the runner passes the exec form.
     expect(args).toContain('--health-cmd ["pg_isready","--host=127.0.0.1"');
     const nginx = plan.services.find((service) => service.name === 'nginx');
     if (!nginx) throw new Error('no nginx');
     expect(runArguments(plan, nginx).join(' ')).toContain(`--publish 8080:8080`);
-    expect(runArguments(plan, nginx).join(' ')).toContain(`--volume ${join(directory, 'nginx/nginx.conf')}:/etc/nginx/nginx.conf:ro`);
+    expect(runArguments(plan, nginx).join(' ')).toContain(
+      `--volume ${join(directory, 'nginx/nginx.conf')}:/etc/nginx/nginx.conf:ro`,
+    );
   });
 
   it('runs a digest-pinned image by its tag, the only name a podman stand-in has', () => {
@@ -73,14 +76,20 @@ describe('e2e runner: compose.yaml to podman', () => {
     expect(runArguments(plan, redis)).toContain(`${PINNED_IMAGES.redis.repository}:${PINNED_IMAGES.redis.tag}`);
     expect(runArguments(plan, redis).join(' ')).not.toContain('@sha256:');
     expect(localReference('shop-backend:local')).toBe('shop-backend:local');
-    expect(localReference('localhost:5000/nginx@sha256:' + 'a'.repeat(64))).toBe('localhost:5000/nginx@sha256:' + 'a'.repeat(64));
+    expect(localReference(`localhost:5000/nginx@sha256:${'a'.repeat(64)}`)).toBe(
+      `localhost:5000/nginx@sha256:${'a'.repeat(64)}`,
+    );
   });
 
   it('fails naming every key it does not support', () => {
     const path = join(directory, 'compose.yaml');
     const original = readFileSync(path, 'utf8');
     try {
-      const compose = parse(original) as { services: Record<string, Record<string, unknown>>; configs?: unknown; secrets: Record<string, unknown> };
+      const compose = parse(original) as {
+        services: Record<string, Record<string, unknown>>;
+        configs?: unknown;
+        secrets: Record<string, unknown>;
+      };
       compose.configs = { x: { file: './x' } };
       const nginx = compose.services['nginx'] ?? {};
       nginx['ulimits'] = { nofile: 1024 };
@@ -94,7 +103,14 @@ describe('e2e runner: compose.yaml to podman', () => {
       } catch (error) {
         message = (error as Error).message;
       }
-      for (const key of ['configs', 'services.nginx.ulimits', 'services.nginx.logging.driver=syslog', 'services.nginx.healthcheck.start_interval', 'secrets.external_one.external']) expect(message).toContain(key);
+      for (const key of [
+        'configs',
+        'services.nginx.ulimits',
+        'services.nginx.logging.driver=syslog',
+        'services.nginx.healthcheck.start_interval',
+        'secrets.external_one.external',
+      ])
+        expect(message).toContain(key);
     } finally {
       writeFileSync(path, original);
     }

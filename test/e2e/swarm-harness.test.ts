@@ -69,7 +69,8 @@ volumes:
   redis-data:
 `;
 
-const running = (tasks: ServiceTask[]) => tasks.filter((task) => task.desiredState === 'running' && task.state === 'running');
+const running = (tasks: ServiceTask[]) =>
+  tasks.filter((task) => task.desiredState === 'running' && task.state === 'running');
 
 describe.runIf(enabled)('e2e: the Docker Swarm harness (two nodes, dnsrr, a node failure)', () => {
   let directory = '';
@@ -94,10 +95,12 @@ describe.runIf(enabled)('e2e: the Docker Swarm harness (two nodes, dnsrr, a node
     }
   }, 300_000);
 
-  it('runs Redis on the data node and a client on each node, which reach it across the overlay network; a failed node\'s task moves', async () => {
+  it("runs Redis on the data node and a client on each node, which reach it across the overlay network; a failed node's task moves", async () => {
     const nodes = await nodeList();
     const manager = nodes.find((node) => node.role === 'manager');
-    expect(nodes.map((node) => `${node.hostname} ${node.role} ${node.state}`).sort()).toEqual([`${manager?.hostname} manager ready`, `${WORKER_HOSTNAME} worker ready`].sort());
+    expect(nodes.map((node) => `${node.hostname} ${node.role} ${node.state}`).sort()).toEqual(
+      [`${manager?.hostname} manager ready`, `${WORKER_HOSTNAME} worker ready`].sort(),
+    );
     expect(manager?.labels['secure-stack.data']).toBe('true');
 
     deployed = true;
@@ -109,7 +112,11 @@ describe.runIf(enabled)('e2e: the Docker Swarm harness (two nodes, dnsrr, a node
 
     // The worker's client, asked on the worker's own engine: Redis answers from the manager.
     const remote = clients.find((task) => task.node === WORKER_HOSTNAME);
-    const ping = await runProcess('/usr/bin/docker', ['exec', remote?.containerId ?? '', 'redis-cli', '-h', 'redis', 'ping'], { env: workerEnv(), timeoutMs: 20_000 });
+    const ping = await runProcess(
+      '/usr/bin/docker',
+      ['exec', remote?.containerId ?? '', 'redis-cli', '-h', 'redis', 'ping'],
+      { env: workerEnv(), timeoutMs: 20_000 },
+    );
     expect(`${ping.code} ${ping.stdout.trim()}`, ping.stderr).toBe('0 PONG');
 
     // A node failure: the worker's engine stops without leaving. Swarm marks it down after its
@@ -123,6 +130,9 @@ describe.runIf(enabled)('e2e: the Docker Swarm harness (two nodes, dnsrr, a node
       }
     });
     await timed('rescheduled and converged', () => waitConverged(STACK, { timeoutMs: 60_000 }));
-    expect(running(await serviceTasks(STACK, 'client')).map((task) => task.node)).toEqual([manager?.hostname, manager?.hostname]);
+    expect(running(await serviceTasks(STACK, 'client')).map((task) => task.node)).toEqual([
+      manager?.hostname,
+      manager?.hostname,
+    ]);
   }, 240_000);
 });

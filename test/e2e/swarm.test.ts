@@ -13,7 +13,14 @@ import { BACKEND_HEALTH_PATH } from '../../generators/lib/contract.js';
 import { BACKEND_DRAIN_SECONDS } from '../../generators/lib/stack/swarm.js';
 import { runProcess } from '../../verify/engine.js';
 import { DockerComposeDriver, dockerEnv } from './support/docker.js';
-import { enginePrerequisite, EXAMPLE_ANSWERS, generateStack, removeTemporaryDirectories, stackDirectory, verifyCommand } from './support/stacks.js';
+import {
+  enginePrerequisite,
+  EXAMPLE_ANSWERS,
+  generateStack,
+  removeTemporaryDirectories,
+  stackDirectory,
+  verifyCommand,
+} from './support/stacks.js';
 import {
   deployStack,
   nodeList,
@@ -42,16 +49,30 @@ const report: string[] = [];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function docker(args: string[]): string {
-  return execFileSync('/usr/bin/docker', args, { env: dockerEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('/usr/bin/docker', args, {
+    env: dockerEnv(),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** One GET through nginx on loopback, as a browser sends it: its status, or 0 for no answer. */
 function get(path: string): Promise<number> {
   return new Promise((resolve) => {
-    const request = httpRequest({ host: '127.0.0.1', port: HTTP_PORT, path, headers: { host: `shop.localhost:${HTTP_PORT}` }, agent: false, timeout: 20_000 }, (response) => {
-      response.resume();
-      response.on('end', () => resolve(response.statusCode ?? 0));
-    });
+    const request = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: HTTP_PORT,
+        path,
+        headers: { host: `shop.localhost:${HTTP_PORT}` },
+        agent: false,
+        timeout: 20_000,
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      },
+    );
     request.on('error', () => resolve(0));
     request.on('timeout', () => request.destroy());
     request.end();
@@ -96,10 +117,15 @@ function startLoad(path: string, intervalMs = 100, maxMs = 300_000): Load {
 
 /** TCP connections each local backend container has accepted (its network namespace's PassiveOpens). */
 async function acceptedConnections(): Promise<Map<string, number>> {
-  const containers = (await stackContainers(STACK)).filter((container) => container.engine === 'manager' && container.running && container.name.startsWith(`${STACK}_backend.`));
+  const containers = (await stackContainers(STACK)).filter(
+    (container) =>
+      container.engine === 'manager' && container.running && container.name.startsWith(`${STACK}_backend.`),
+  );
   const counts = new Map<string, number>();
   for (const container of containers) {
-    const snmp = docker(['exec', container.id, 'cat', '/proc/net/snmp']).split('\n').filter((line) => line.startsWith('Tcp:'));
+    const snmp = docker(['exec', container.id, 'cat', '/proc/net/snmp'])
+      .split('\n')
+      .filter((line) => line.startsWith('Tcp:'));
     const [header, values] = snmp.map((line) => line.trim().split(/\s+/));
     counts.set(container.name, Number(values?.[header?.indexOf('PassiveOpens') ?? -1]));
   }
@@ -111,23 +137,33 @@ async function acceptedConnections(): Promise<Map<string, number>> {
  * been seen to miss lines): why a request failed, or which it had to retry on another replica.
  */
 async function nginxErrors(since: Date): Promise<string[]> {
-  const nginx = (await stackContainers(STACK)).find((container) => container.running && container.name.startsWith(`${STACK}_nginx.`));
+  const nginx = (await stackContainers(STACK)).find(
+    (container) => container.running && container.name.startsWith(`${STACK}_nginx.`),
+  );
   if (!nginx) return ['(no running nginx container)'];
-  const result = await runProcess('/usr/bin/docker', ['logs', '--since', since.toISOString(), nginx.id], { env: dockerEnv() });
+  const result = await runProcess('/usr/bin/docker', ['logs', '--since', since.toISOString(), nginx.id], {
+    env: dockerEnv(),
+  });
   return `${result.stdout}\n${result.stderr}`.split('\n').filter((line) => /\[(warn|error|crit)\]/.test(line));
 }
 
 async function verifySwarm(extra: string[] = []): Promise<string> {
   const { code, printed } = await verifyCommand(['--engine', 'swarm', ...extra], directory, dockerEnv());
-  expect(printed, printed).toMatch(new RegExp(`PASS {2}1 health +backend runs ${REPLICAS} healthy replicas on the swarm`));
+  expect(printed, printed).toMatch(
+    new RegExp(`PASS {2}1 health +backend runs ${REPLICAS} healthy replicas on the swarm`),
+  );
   expect(printed, printed).toMatch(/ passed, 0 failed/);
   expect(code, printed).toBe(0);
   return printed;
 }
 
 async function backendImagesRunning(): Promise<string[]> {
-  const tasks = (await serviceTasks(STACK, 'backend')).filter((task) => task.desiredState === 'running' && task.state === 'running');
-  return tasks.map((task) => docker(['inspect', '--type', 'task', '--format', '{{.Spec.ContainerSpec.Image}}', task.id]).trim());
+  const tasks = (await serviceTasks(STACK, 'backend')).filter(
+    (task) => task.desiredState === 'running' && task.state === 'running',
+  );
+  return tasks.map((task) =>
+    docker(['inspect', '--type', 'task', '--format', '{{.Spec.ContainerSpec.Image}}', task.id]).trim(),
+  );
 }
 
 describe.runIf(enabled)('e2e: the Swarm target on Docker Engine 20.10, single node then two', () => {
@@ -135,7 +171,18 @@ describe.runIf(enabled)('e2e: the Swarm target on Docker Engine 20.10, single no
     await useSwarm();
     directory = stackDirectory('swarm');
     // /health/ published (publicHealth): the load below asks it through every replica and the database.
-    generateStack(directory, ['--answers', EXAMPLE_ANSWERS, '--swarm', '--backend-replicas', String(REPLICAS), '--project-name', STACK, '--http-port', String(HTTP_PORT), '--public-health']);
+    generateStack(directory, [
+      '--answers',
+      EXAMPLE_ANSWERS,
+      '--swarm',
+      '--backend-replicas',
+      String(REPLICAS),
+      '--project-name',
+      STACK,
+      '--http-port',
+      String(HTTP_PORT),
+      '--public-health',
+    ]);
     await (await DockerComposeDriver.create()).build(directory);
     // A new build for the rolling update: another image (its own label), another tag.
     docker(['build', '--quiet', '--label', 'secure-stack.e2e=v2', '--tag', NEW_IMAGE, `${directory}/backend`]);
@@ -162,7 +209,10 @@ describe.runIf(enabled)('e2e: the Swarm target on Docker Engine 20.10, single no
     await deployStack(directory, STACK);
     const state = await waitConverged(STACK, { timeoutMs: 240_000 });
     report.push(`single node: converged ${((Date.now() - t0) / 1000).toFixed(1)} s after deploy`);
-    expect(state.find((service) => service.name === `${STACK}_backend`)).toMatchObject({ running: REPLICAS, desired: REPLICAS });
+    expect(state.find((service) => service.name === `${STACK}_backend`)).toMatchObject({
+      running: REPLICAS,
+      desired: REPLICAS,
+    });
     await verifySwarm(['--persistence']);
   }, 600_000);
 
@@ -176,7 +226,9 @@ describe.runIf(enabled)('e2e: the Swarm target on Docker Engine 20.10, single no
     const after = await acceptedConnections();
     // Each replica's healthcheck adds one connection per 10 s; nginx's must be far more.
     const served = [...after].map(([name, count]) => [name, count - (before.get(name) ?? count)] as const);
-    report.push(`connections accepted per replica during 90 requests: ${served.map(([name, count]) => `${name.split('.')[1]}: ${count}`).join(', ')}`);
+    report.push(
+      `connections accepted per replica during 90 requests: ${served.map(([name, count]) => `${name.split('.')[1]}: ${count}`).join(', ')}`,
+    );
     for (const [name, count] of served) expect(count, name).toBeGreaterThanOrEqual(5);
   }, 120_000);
 
@@ -187,11 +239,20 @@ describe.runIf(enabled)('e2e: the Swarm target on Docker Engine 20.10, single no
     await deployStack(directory, STACK, { BACKEND_IMAGE: NEW_IMAGE });
     const deadline = Date.now() + 400_000;
     for (;;) {
-      const state = docker(['service', 'inspect', '--format', '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}', `${STACK}_backend`]).trim();
+      const state = docker([
+        'service',
+        'inspect',
+        '--format',
+        '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}',
+        `${STACK}_backend`,
+      ]).trim();
       const images = await backendImagesRunning();
-      if (state === 'completed' && images.length === REPLICAS && images.every((image) => image.startsWith(NEW_IMAGE))) break;
-      if (state.startsWith('rollback') || state === 'paused') throw new Error(`the rolling update did not complete: ${state}`);
-      if (Date.now() > deadline) throw new Error(`the rolling update did not complete within 400 s: ${state}, running ${images.join(', ')}`);
+      if (state === 'completed' && images.length === REPLICAS && images.every((image) => image.startsWith(NEW_IMAGE)))
+        break;
+      if (state.startsWith('rollback') || state === 'paused')
+        throw new Error(`the rolling update did not complete: ${state}`);
+      if (Date.now() > deadline)
+        throw new Error(`the rolling update did not complete within 400 s: ${state}, running ${images.join(', ')}`);
       await sleep(2000);
     }
     // The last old replica drains for DRAIN_SECONDS after it is told to stop: keep the load on past it.
@@ -199,7 +260,9 @@ describe.runIf(enabled)('e2e: the Swarm target on Docker Engine 20.10, single no
     const result = await load.stop();
     const errors = await nginxErrors(started);
     const upstreamErrors = errors.filter((line) => /upstream/.test(line) && !/temporarily disabled/.test(line));
-    report.push(`rolling update: ${((Date.now() - t0) / 1000).toFixed(1)} s, ${result.sent} requests, ${result.failed.length} failed; nginx met ${upstreamErrors.length} upstream errors (retried on another replica)`);
+    report.push(
+      `rolling update: ${((Date.now() - t0) / 1000).toFixed(1)} s, ${result.sent} requests, ${result.failed.length} failed; nginx met ${upstreamErrors.length} upstream errors (retried on another replica)`,
+    );
     expect(result.sent).toBeGreaterThan(100);
     // A stopping replica leaves Docker's DNS about 2 s before its stop signal and then serves on
     // for DRAIN_SECONDS (backend/serve.sh), longer than nginx caches the answer (valid=5s): no
@@ -212,7 +275,9 @@ describe.runIf(enabled)('e2e: the Swarm target on Docker Engine 20.10, single no
   it('a killed backend container is replaced by Swarm, with no failed request through nginx', async () => {
     const load = startLoad(BACKEND_HEALTH_PATH);
     await sleep(2000);
-    const victim = (await stackContainers(STACK)).find((container) => container.running && container.name.startsWith(`${STACK}_backend.`));
+    const victim = (await stackContainers(STACK)).find(
+      (container) => container.running && container.name.startsWith(`${STACK}_backend.`),
+    );
     if (!victim) throw new Error('no running backend container');
     const t0 = Date.now();
     docker(['kill', victim.id]);
@@ -221,7 +286,9 @@ describe.runIf(enabled)('e2e: the Swarm target on Docker Engine 20.10, single no
     const healed = (Date.now() - t0) / 1000;
     await sleep(6000);
     const result = await load.stop();
-    report.push(`killed backend task: healed in ${healed.toFixed(1)} s; ${result.sent} requests to ${BACKEND_HEALTH_PATH}, ${result.failed.length} failed`);
+    report.push(
+      `killed backend task: healed in ${healed.toFixed(1)} s; ${result.sent} requests to ${BACKEND_HEALTH_PATH}, ${result.failed.length} failed`,
+    );
     expect(result.failed).toEqual([]);
   }, 300_000);
 
@@ -231,13 +298,31 @@ describe.runIf(enabled)('e2e: the Swarm target on Docker Engine 20.10, single no
     'no Redis': ['--no-redis'],
     '60 routes': ['--routes', Array.from({ length: 60 }, (_, index) => `/r${index + 1}`).join(',')],
     'TLS self-signed': ['--tls', 'self-signed', '--https-port', '18191'],
-    'smallest budgets': ['--memory-nginx', '16m', '--memory-backend', '128m', '--memory-postgres', '128m', '--memory-redis', '16m'],
+    'smallest budgets': [
+      '--memory-nginx',
+      '16m',
+      '--memory-backend',
+      '128m',
+      '--memory-postgres',
+      '128m',
+      '--memory-redis',
+      '16m',
+    ],
   };
   it(`stack deploy takes the stack file of every style of answers as it stands (${Object.keys(styles).join(', ')})`, async () => {
     for (const [style, args] of Object.entries(styles)) {
       const name = `e2e-swarm-style${Object.keys(styles).indexOf(style)}`;
       const styled = stackDirectory(name);
-      generateStack(styled, ['--answers', EXAMPLE_ANSWERS, '--swarm', '--project-name', name, '--http-port', '18092', ...args]);
+      generateStack(styled, [
+        '--answers',
+        EXAMPLE_ANSWERS,
+        '--swarm',
+        '--project-name',
+        name,
+        '--http-port',
+        '18092',
+        ...args,
+      ]);
       try {
         await deployStack(styled, name, { BACKEND_IMAGE: IMAGE });
       } finally {
@@ -247,7 +332,11 @@ describe.runIf(enabled)('e2e: the Swarm target on Docker Engine 20.10, single no
   }, 600_000);
 
   it('docker stack rm leaves the named volumes', async () => {
-    const volumes = () => docker(['volume', 'ls', '--quiet', '--filter', `label=com.docker.stack.namespace=${STACK}`]).split(/\s+/).filter(Boolean).sort();
+    const volumes = () =>
+      docker(['volume', 'ls', '--quiet', '--filter', `label=com.docker.stack.namespace=${STACK}`])
+        .split(/\s+/)
+        .filter(Boolean)
+        .sort();
     await removeStack(STACK, { keepVolumes: true });
     expect(volumes()).toEqual([`${STACK}_postgres_data`, `${STACK}_redis_data`]);
   }, 300_000);
@@ -257,12 +346,16 @@ describe.runIf(enabled)('e2e: the Swarm target on Docker Engine 20.10, single no
     expect((await nodeList()).map((node) => node.state)).toEqual(['ready', 'ready']);
     await deployStack(directory, STACK, { BACKEND_IMAGE: NEW_IMAGE });
     await waitConverged(STACK, { timeoutMs: 240_000 });
-    const nodesOf = async (service: string) => (await serviceTasks(STACK, service)).filter((task) => task.desiredState === 'running' && task.state === 'running').map((task) => task.node);
+    const nodesOf = async (service: string) =>
+      (await serviceTasks(STACK, service))
+        .filter((task) => task.desiredState === 'running' && task.state === 'running')
+        .map((task) => task.node);
     const backendNodes = await nodesOf('backend');
     report.push(`two nodes: backend tasks on ${backendNodes.join(', ')}`);
     expect(new Set(backendNodes).size).toBe(2);
     expect(backendNodes).toContain(WORKER_HOSTNAME);
-    for (const service of ['postgres', 'redis', 'nginx']) expect(await nodesOf(service), service).not.toContain(WORKER_HOSTNAME);
+    for (const service of ['postgres', 'redis', 'nginx'])
+      expect(await nodesOf(service), service).not.toContain(WORKER_HOSTNAME);
     await verifySwarm();
 
     // The worker fails: its tasks stop with its engine; Swarm sees the node down and reschedules.
@@ -275,7 +368,10 @@ describe.runIf(enabled)('e2e: the Swarm target on Docker Engine 20.10, single no
       const backend = (await services(STACK)).find((service) => service.name === `${STACK}_backend`);
       const onManager = (await nodesOf('backend')).filter((node) => node !== WORKER_HOSTNAME).length;
       if (backend?.running === REPLICAS && onManager === REPLICAS) break;
-      if (Date.now() > deadline) throw new Error(`backend not back to ${REPLICAS} replicas on the manager within 180 s: ${JSON.stringify(backend)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `backend not back to ${REPLICAS} replicas on the manager within 180 s: ${JSON.stringify(backend)}`,
+        );
       await sleep(1000);
     }
     const recovered = (Date.now() - t0) / 1000;
@@ -289,7 +385,11 @@ describe.runIf(enabled)('e2e: the Swarm target on Docker Engine 20.10, single no
     // is for, but once recovered every request must succeed (the 6 s above, after recovery).
     expect(result.failed.filter((failure) => failure.at > recovered * 1000 + 2000 + 1000)).toEqual([]);
     expect(result.sent).toBeGreaterThan(50);
-    const final = await runProcess('/usr/bin/docker', ['service', 'ls', '--filter', `label=com.docker.stack.namespace=${STACK}`], { env: dockerEnv() });
+    const final = await runProcess(
+      '/usr/bin/docker',
+      ['service', 'ls', '--filter', `label=com.docker.stack.namespace=${STACK}`],
+      { env: dockerEnv() },
+    );
     report.push(final.stdout.trim());
   }, 900_000);
 });

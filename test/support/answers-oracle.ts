@@ -84,7 +84,10 @@ function projectName(raw: unknown): Outcome {
   if (typeof raw !== 'string') return reject(/must be a string/);
   if (raw.length > 63) return reject(/must be at most 63 characters/);
   const cs = chars(raw);
-  const ok = cs.length > 0 && (isLower(cs[0]!) || isDigit(cs[0]!)) && cs.every((c) => isLower(c) || isDigit(c) || c === '_' || c === '-');
+  const ok =
+    cs.length > 0 &&
+    (isLower(cs[0]!) || isDigit(cs[0]!)) &&
+    cs.every((c) => isLower(c) || isDigit(c) || c === '_' || c === '-');
   if (!ok) return reject(/must match \^\[a-z0-9\]\[a-z0-9_-\]\*\$/);
   // Image path component: alnum runs joined by "_", "__" or dashes; a trailing dash run joins "-backend".
   const runs = raw.match(/[a-z0-9]+|[_-]+/g)!;
@@ -102,7 +105,10 @@ function pgIdentifier(raw: unknown): Outcome {
   if (raw.length > 63) return reject(/must be at most 63 characters/);
   const cs = chars(raw);
   const head = cs[0];
-  const ok = head !== undefined && (isLower(head) || isUpper(head) || head === '_') && cs.every((c) => isLower(c) || isUpper(c) || isDigit(c) || c === '_');
+  const ok =
+    head !== undefined &&
+    (isLower(head) || isUpper(head) || head === '_') &&
+    cs.every((c) => isLower(c) || isUpper(c) || isDigit(c) || c === '_');
   return ok ? accept(raw) : reject(/must be a PostgreSQL identifier/);
 }
 
@@ -118,7 +124,9 @@ function serverName(raw: unknown): Outcome {
   if (typeof raw !== 'string') return reject(/must be a string/);
   const broken = reject(/must be an RFC 1123 host name/);
   if (!chars(raw).every((c) => isLower(c) || isUpper(c) || isDigit(c) || c === '-' || c === '.')) return broken;
-  const name = chars(raw).map((c) => (isUpper(c) ? String.fromCharCode(c.charCodeAt(0) + 32) : c)).join('');
+  const name = chars(raw)
+    .map((c) => (isUpper(c) ? String.fromCharCode(c.charCodeAt(0) + 32) : c))
+    .join('');
   if (name.length < 1 || name.length > 253) return broken;
   for (const label of name.split('.')) {
     if (label.length < 1 || label.length > 63 || label.startsWith('-') || label.endsWith('-')) return broken;
@@ -133,8 +141,10 @@ function serverName(raw: unknown): Outcome {
 function integerFrom(min: number, max: number): (raw: unknown, origin: Origin) => Outcome {
   return (raw, origin) => {
     let value = raw;
-    if (origin === 'flag' && typeof raw === 'string' && raw.length > 0 && chars(raw).every(isDigit)) value = Number(raw);
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) return reject(new RegExp(`must be an integer from ${min} to ${max}`));
+    if (origin === 'flag' && typeof raw === 'string' && raw.length > 0 && chars(raw).every(isDigit))
+      value = Number(raw);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+      return reject(new RegExp(`must be an integer from ${min} to ${max}`));
     return accept(value);
   };
 }
@@ -145,13 +155,17 @@ const backendReplicas = integerFrom(1, 32);
 /** Restart policy of every service: one of Compose's four, spelled exactly (YAML's `no` is a string). */
 function restart(raw: unknown): Outcome {
   const policies = ['unless-stopped', 'always', 'on-failure', 'no'];
-  return typeof raw === 'string' && policies.includes(raw) ? accept(raw) : reject(/must be one of "unless-stopped", "always", "on-failure", "no"/);
+  return typeof raw === 'string' && policies.includes(raw)
+    ? accept(raw)
+    : reject(/must be one of "unless-stopped", "always", "on-failure", "no"/);
 }
 
 /** HTTPS: one of three modes, spelled exactly (a bare YAML 1.2 `off` is the string "off"). */
 function tls(raw: unknown): Outcome {
   const modes = ['off', 'self-signed', 'provided'];
-  return typeof raw === 'string' && modes.includes(raw) ? accept(raw) : reject(/must be one of "off", "self-signed", "provided"/);
+  return typeof raw === 'string' && modes.includes(raw)
+    ? accept(raw)
+    : reject(/must be one of "off", "self-signed", "provided"/);
 }
 
 /**
@@ -162,18 +176,32 @@ function tls(raw: unknown): Outcome {
 function tlsPath(raw: unknown): Outcome {
   if (raw === null) return accept(null);
   if (typeof raw !== 'string') return reject(/must be a file path \(a string\) or null/);
-  const broken = reject(/must be a file path of A-Z a-z 0-9 \. _ - and "\/", relative to the repository or absolute, without "\." or "\.\." segments/);
+  const broken = reject(
+    /must be a file path of A-Z a-z 0-9 \. _ - and "\/", relative to the repository or absolute, without "\." or "\.\." segments/,
+  );
   if (raw.length > 255) return broken;
   const segments = (raw.startsWith('/') ? raw.slice(1) : raw).split('/');
   const segmentOk = (segment: string) =>
-    segment.length > 0 && (isLower(segment[0]!) || isUpper(segment[0]!) || isDigit(segment[0]!) || segment[0] === '_') && chars(segment).every((c) => isLower(c) || isUpper(c) || isDigit(c) || '._-'.includes(c));
+    segment.length > 0 &&
+    (isLower(segment[0]!) || isUpper(segment[0]!) || isDigit(segment[0]!) || segment[0] === '_') &&
+    chars(segment).every((c) => isLower(c) || isUpper(c) || isDigit(c) || '._-'.includes(c));
   return segments.every(segmentOk) ? accept(raw) : broken;
 }
 
 /** A dotted quad, each part 0-255 written without a leading zero. */
 function isIpv4(text: string): boolean {
   const parts = text.split('.');
-  return parts.length === 4 && parts.every((part) => part.length >= 1 && part.length <= 3 && chars(part).every(isDigit) && !(part.length > 1 && part.startsWith('0')) && Number(part) <= 255);
+  return (
+    parts.length === 4 &&
+    parts.every(
+      (part) =>
+        part.length >= 1 &&
+        part.length <= 3 &&
+        chars(part).every(isDigit) &&
+        !(part.length > 1 && part.startsWith('0')) &&
+        Number(part) <= 255,
+    )
+  );
 }
 
 /** RFC 4291 text: eight groups of 1-4 hex digits, "::" once for one or more zero groups, an IPv4 tail for the last two; no zone. */
@@ -184,12 +212,15 @@ function isIpv6(text: string): boolean {
   const groups = halves.flatMap(groupsOf);
   let count = groups.length;
   const last = groups.at(-1);
-  if (last !== undefined && last.includes('.')) {
+  if (last?.includes('.')) {
     if (!isIpv4(last) || !text.endsWith(last)) return false;
     groups.pop();
     count += 1;
   }
-  const hex = (group: string) => group.length >= 1 && group.length <= 4 && chars(group).every((c) => isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
+  const hex = (group: string) =>
+    group.length >= 1 &&
+    group.length <= 4 &&
+    chars(group).every((c) => isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
   if (!groups.every(hex)) return false;
   return halves.length === 2 ? count <= 7 : count === 8;
 }
@@ -215,7 +246,13 @@ function cpus(raw: unknown, origin: Origin): Outcome {
   if (origin === 'flag') {
     if (typeof raw !== 'string') return broken;
     const [whole = '', decimals, ...rest] = raw.split('.');
-    if (rest.length > 0 || whole === '' || !chars(whole).every(isDigit) || (decimals !== undefined && (decimals.length < 1 || decimals.length > 2 || !chars(decimals).every(isDigit)))) return broken;
+    if (
+      rest.length > 0 ||
+      whole === '' ||
+      !chars(whole).every(isDigit) ||
+      (decimals !== undefined && (decimals.length < 1 || decimals.length > 2 || !chars(decimals).every(isDigit)))
+    )
+      return broken;
     text = raw;
   } else {
     if (typeof raw !== 'number' || !Number.isFinite(raw)) return broken;
@@ -235,7 +272,12 @@ function boolean(raw: unknown): Outcome {
 }
 
 const UNIT = { b: 1n, k: 1024n, m: 1024n ** 2n, g: 1024n ** 3n } as const;
-export const MEMORY_FLOOR: Record<(typeof MEMORY_SERVICES)[number], bigint> = { nginx: 16n * UNIT.m, backend: 128n * UNIT.m, postgres: 128n * UNIT.m, redis: 16n * UNIT.m };
+export const MEMORY_FLOOR: Record<(typeof MEMORY_SERVICES)[number], bigint> = {
+  nginx: 16n * UNIT.m,
+  backend: 128n * UNIT.m,
+  postgres: 128n * UNIT.m,
+  redis: 16n * UNIT.m,
+};
 const CEILING = 1024n * UNIT.g;
 
 /** A size as the README writes it (whole number and unit, any case, kb/mb/gb too): bytes and the stored text. */
@@ -256,7 +298,8 @@ function size(raw: unknown): { bytes: bigint; text: string } | Outcome {
 function memory(service: (typeof MEMORY_SERVICES)[number], raw: unknown): Outcome {
   const parsed = size(raw);
   if ('ok' in parsed) return parsed;
-  if (parsed.bytes < MEMORY_FLOOR[service]) return reject(new RegExp(`is below the \\d+m the ${service} service needs to start`));
+  if (parsed.bytes < MEMORY_FLOOR[service])
+    return reject(new RegExp(`is below the \\d+m the ${service} service needs to start`));
   return accept(parsed.text);
 }
 
@@ -278,11 +321,13 @@ function nginxScratch(memoryText: string): bigint {
 function routePath(raw: string): { path: string } | { rule: RegExp } {
   if (!raw.startsWith('/')) return { rule: /must start with "\/"/ };
   if (raw.length > 200) return { rule: /must be at most 200 characters/ };
-  if (!chars(raw).every((c) => isLower(c) || isUpper(c) || isDigit(c) || '._~/-'.includes(c))) return { rule: /may contain only A-Z a-z 0-9 \. _ ~ \/ -/ };
+  if (!chars(raw).every((c) => isLower(c) || isUpper(c) || isDigit(c) || '._~/-'.includes(c)))
+    return { rule: /may contain only A-Z a-z 0-9 \. _ ~ \/ -/ };
   if (raw.includes('//')) return { rule: /must not contain "\/\/"/ };
   const path = raw.length > 1 && raw.endsWith('/') ? raw.slice(0, -1) : raw;
   if (path === '/') return { rule: /must name at least one path segment/ };
-  if (path.split('/').some((segment) => segment === '.' || segment === '..')) return { rule: /must not contain a "\." or "\.\." segment/ };
+  if (path.split('/').some((segment) => segment === '.' || segment === '..'))
+    return { rule: /must not contain a "\." or "\.\." segment/ };
   for (const reserved of ['/health', '/nginx-health']) {
     if (path === reserved || path.startsWith(`${reserved}/`)) return { rule: /collides with the built-in/ };
   }
@@ -298,7 +343,8 @@ function routes(raw: unknown, origin: Origin): Outcome {
   for (const [index, item] of list.entries()) {
     let path: unknown = item;
     if (typeof item !== 'string') {
-      if (item === null || typeof item !== 'object' || Array.isArray(item)) return reject(new RegExp(`item ${index}: must be a string or an object`));
+      if (item === null || typeof item !== 'object' || Array.isArray(item))
+        return reject(new RegExp(`item ${index}: must be a string or an object`));
       const keys = Object.keys(item);
       if (keys.some((key) => key !== 'path')) return reject(new RegExp(`item ${index}: has unknown key`));
       path = (item as { path?: unknown }).path;
@@ -315,7 +361,10 @@ function routes(raw: unknown, origin: Origin): Outcome {
 }
 
 type Rule = (raw: unknown, origin: Origin) => Outcome;
-const memoryOf = (service: (typeof MEMORY_SERVICES)[number]): Rule => (raw) => memory(service, raw);
+const memoryOf =
+  (service: (typeof MEMORY_SERVICES)[number]): Rule =>
+  (raw) =>
+    memory(service, raw);
 
 /** The rule of every answer; a table typed by Key, so an answer without a rule does not compile. */
 export const RULES: Record<Key, Rule> = {
@@ -367,7 +416,8 @@ export interface Prediction {
   supplied: Partial<Record<Key, unknown>>;
 }
 
-const isMapping = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isMapping = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** Flattens a file document as the README describes it: nested memory, unknown keys reported. */
 function flatten(document: unknown, problems: Prediction['problems']): Map<Key, unknown> {
@@ -403,7 +453,10 @@ export function predict(sources: readonly SourceSpec[]): Prediction {
   const problems: Prediction['problems'] = [];
   const flattened = sources.map((source) => ({
     origin: source.origin,
-    values: source.origin === 'flag' ? new Map(Object.entries(source.values as Record<string, unknown>)) as Map<Key, unknown> : flatten(source.values, problems),
+    values:
+      source.origin === 'flag'
+        ? (new Map(Object.entries(source.values as Record<string, unknown>)) as Map<Key, unknown>)
+        : flatten(source.values, problems),
   }));
   const supplied: Prediction['supplied'] = {};
   for (const key of FIELD_KEYS) {
@@ -418,18 +471,29 @@ export function predict(sources: readonly SourceSpec[]): Prediction {
     // HTTPS (tls, httpPort, httpsPort and hstsPreload default to "off", 8080, 8443 and false; the files to null).
     const tlsMode = supplied.tls ?? 'off';
     if (tlsMode === 'provided') {
-      for (const file of ['tlsCert', 'tlsKey'] as const) if ((supplied[file] ?? null) === null) problems.push({ field: file, rule: /is required when tls is "provided"/ });
+      for (const file of ['tlsCert', 'tlsKey'] as const)
+        if ((supplied[file] ?? null) === null)
+          problems.push({ field: file, rule: /is required when tls is "provided"/ });
     }
-    if (tlsMode !== 'off' && (supplied.httpsPort ?? 8443) === (supplied.httpPort ?? 8080)) problems.push({ field: 'httpsPort', rule: /must differ from httpPort/ });
-    if (supplied.hstsPreload === true && tlsMode !== 'provided') problems.push({ field: 'hstsPreload', rule: /needs tls "provided"/ });
+    if (tlsMode !== 'off' && (supplied.httpsPort ?? 8443) === (supplied.httpPort ?? 8080))
+      problems.push({ field: 'httpsPort', rule: /must differ from httpPort/ });
+    if (supplied.hstsPreload === true && tlsMode !== 'provided')
+      problems.push({ field: 'hstsPreload', rule: /needs tls "provided"/ });
     // A Swarm port has no host address: with swarm, only "*" (swarm and bindAddress default to false and "*").
     if (supplied.swarm === true && supplied.bindAddress !== undefined && supplied.bindAddress !== '*') {
-      problems.push({ field: 'bindAddress', rule: /must be "\*" with swarm: Swarm publishes a port on every address of its node/ });
+      problems.push({
+        field: 'bindAddress',
+        rule: /must be "\*" with swarm: Swarm publishes a port on every address of its node/,
+      });
     }
     // nginx buffers a large body in its /tmp, so the largest must fit there (memory.nginx defaults to 50m).
     if (supplied.maxBodySize !== undefined) {
       const body = (size(supplied.maxBodySize) as { bytes: bigint }).bytes;
-      if (body > nginxScratch((supplied['memory.nginx'] as string | undefined) ?? '50m')) problems.push({ field: 'maxBodySize', rule: /must fit nginx's \/tmp, \d+m \(a quarter of memory\.nginx .*, at most 64m\)/ });
+      if (body > nginxScratch((supplied['memory.nginx'] as string | undefined) ?? '50m'))
+        problems.push({
+          field: 'maxBodySize',
+          rule: /must fit nginx's \/tmp, \d+m \(a quarter of memory\.nginx .*, at most 64m\)/,
+        });
     }
   }
   return { problems, supplied };

@@ -36,7 +36,12 @@ export interface GenerateOptions {
   args?: string[];
 }
 
-export async function generate({ options = {}, prompts, directory = freshDirectory(), args = [] }: GenerateOptions = {}): Promise<string> {
+export async function generate({
+  options = {},
+  prompts,
+  directory = freshDirectory(),
+  args = [],
+}: GenerateOptions = {}): Promise<string> {
   const interactive: Record<string, unknown> = prompts ? { interactive: true } : {};
   await helpers
     .run(SecureStackGenerator, { namespace: 'secure-stack:app' })

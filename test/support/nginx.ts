@@ -6,7 +6,17 @@
  * map to TEST-NET addresses in 198.18.0.0/15 that are never contacted: -t only parses and loads.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { hasCommand } from './prerequisites.js';
@@ -35,7 +45,12 @@ export function nginxTestSwarm(directory: string, configOverride?: string): Ngin
   return nginxTestLaidOut(directory, readStackFile(directory), [], configOverride);
 }
 
-function nginxTestLaidOut(directory: string, compose: ComposeFile, resolvable: readonly string[], configOverride?: string): NginxResult {
+function nginxTestLaidOut(
+  directory: string,
+  compose: ComposeFile,
+  resolvable: readonly string[],
+  configOverride?: string,
+): NginxResult {
   const nginx = compose.services['nginx']!;
   const workspace = mkdtempSync(join(tmpdir(), 'nginx-test-'));
   const etc = layOutEtcNginx(directory, nginx, workspace);
@@ -48,7 +63,10 @@ function nginxTestLaidOut(directory: string, compose: ComposeFile, resolvable: r
     copyFileSync(resolve(directory, compose.secrets[name]!.file), join(secrets, name));
   }
   const hosts = join(workspace, 'hosts');
-  writeFileSync(hosts, ['127.0.0.1 localhost', ...resolvable.map((name, index) => `198.18.0.${index + 10} ${name}`)].join('\n') + '\n');
+  writeFileSync(
+    hosts,
+    `${['127.0.0.1 localhost', ...resolvable.map((name, index) => `198.18.0.${index + 10} ${name}`)].join('\n')}\n`,
+  );
   const script = [
     'set -e',
     'mount --bind "$1/hosts" /etc/hosts',
@@ -80,8 +98,23 @@ function layOutEtcNginx(directory: string, nginx: ComposeFile['services'][string
 export function nginxTest(configPath: string, serviceNames: readonly string[]): NginxResult {
   const workspace = mkdtempSync(join(tmpdir(), 'nginx-test-'));
   const hosts = join(workspace, 'hosts');
-  writeFileSync(hosts, ['127.0.0.1 localhost', ...serviceNames.map((name, index) => `198.18.0.${index + 10} ${name}`)].join('\n') + '\n');
-  return runCaptured(['unshare', '--mount', 'sh', '-c', 'mount --bind "$1" /etc/hosts && exec nginx -t -q -e stderr -c "$2"', 'nginx-test', hosts, configPath], workspace);
+  writeFileSync(
+    hosts,
+    `${['127.0.0.1 localhost', ...serviceNames.map((name, index) => `198.18.0.${index + 10} ${name}`)].join('\n')}\n`,
+  );
+  return runCaptured(
+    [
+      'unshare',
+      '--mount',
+      'sh',
+      '-c',
+      'mount --bind "$1" /etc/hosts && exec nginx -t -q -e stderr -c "$2"',
+      'nginx-test',
+      hosts,
+      configPath,
+    ],
+    workspace,
+  );
 }
 
 /**
@@ -102,26 +135,38 @@ function runCaptured(command: string[], workspace: string): NginxResult {
  * here) in private mount and network namespaces, with an echo server as the backend on its port.
  * Each answer is the request line the backend received, or nginx's status when it answered itself.
  */
-export function nginxForwards(directory: string, paths: readonly string[], options: { swarm?: boolean; host: string; backendPort: number }): Map<string, string> {
+export function nginxForwards(
+  directory: string,
+  paths: readonly string[],
+  options: { swarm?: boolean; host: string; backendPort: number },
+): Map<string, string> {
   const compose = options.swarm ? readStackFile(directory) : readCompose(directory);
   // Under /var/tmp: the namespace puts a private directory over /tmp, where nginx writes its pid and buffers.
   const workspace = mkdtempSync(join('/var/tmp', 'nginx-forwards-'));
   const etc = layOutEtcNginx(directory, compose.services['nginx']!, workspace);
   if (options.swarm) {
     const config = readFileSync(join(etc, 'nginx.conf'), 'utf8');
-    writeFileSync(join(etc, 'nginx.conf'), config.replace(/resolver 127\.0\.0\.11 /, 'resolver 127.0.0.1 ').replace(/http:\/\/backend:(\d+);/g, 'http://127.0.0.1:$1;'));
+    writeFileSync(
+      join(etc, 'nginx.conf'),
+      config
+        .replace(/resolver 127\.0\.0\.11 /, 'resolver 127.0.0.1 ')
+        .replace(/http:\/\/backend:(\d+);/g, 'http://127.0.0.1:$1;'),
+    );
   }
   writeFileSync(join(workspace, 'hosts'), '127.0.0.1 localhost backend\n');
-  writeFileSync(join(workspace, 'echo.py'), [
-    'import http.server, sys',
-    'class Echo(http.server.BaseHTTPRequestHandler):',
-    '    def do_GET(self):',
-    '        body = self.requestline.encode()',
-    '        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)',
-    '    def log_message(self, *args): pass',
-    'http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Echo).serve_forever()',
-  ].join('\n'));
-  writeFileSync(join(workspace, 'paths'), paths.join('\n') + '\n');
+  writeFileSync(
+    join(workspace, 'echo.py'),
+    [
+      'import http.server, sys',
+      'class Echo(http.server.BaseHTTPRequestHandler):',
+      '    def do_GET(self):',
+      '        body = self.requestline.encode()',
+      '        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)',
+      '    def log_message(self, *args): pass',
+      'http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Echo).serve_forever()',
+    ].join('\n'),
+  );
+  writeFileSync(join(workspace, 'paths'), `${paths.join('\n')}\n`);
   const script = [
     'set -e',
     'cd "$1"',
@@ -130,7 +175,7 @@ export function nginxForwards(directory: string, paths: readonly string[], optio
     'mount --bind "$1/etc-nginx" /etc/nginx',
     '/usr/bin/python3 "$1/echo.py" "$2" & echo_pid=$!',
     // Whatever fails below, neither the echo server nor nginx outlives the script.
-    'trap \'nginx -s stop -c /etc/nginx/nginx.conf 2>/dev/null; kill $echo_pid 2>/dev/null\' EXIT',
+    "trap 'nginx -s stop -c /etc/nginx/nginx.conf 2>/dev/null; kill $echo_pid 2>/dev/null' EXIT",
     'mkdir -p "$1/tmp" && mount --bind "$1/tmp" /tmp',
     'nginx -e stderr -c /etc/nginx/nginx.conf',
     'for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:$2/ 2>/dev/null && break; sleep 0.1; done',
@@ -140,7 +185,21 @@ export function nginxForwards(directory: string, paths: readonly string[], optio
     '  printf "\\n"',
     'done < "$1/paths" > "$1/forwards"',
   ].join('\n');
-  const result = runCaptured(['unshare', '--mount', '--net', 'sh', '-c', script, 'nginx-forwards', workspace, String(options.backendPort), options.host], workspace);
+  const result = runCaptured(
+    [
+      'unshare',
+      '--mount',
+      '--net',
+      'sh',
+      '-c',
+      script,
+      'nginx-forwards',
+      workspace,
+      String(options.backendPort),
+      options.host,
+    ],
+    workspace,
+  );
   if (!result.ok) throw new Error(`nginx forwards: ${result.output}`);
   const answers = new Map<string, string>();
   const lines = readFileSync(join(workspace, 'forwards'), 'utf8').split('\n').filter(Boolean);

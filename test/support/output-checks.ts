@@ -44,7 +44,16 @@ export function placeholderAnswers(answers: Answers): { answers: Answers; substi
   };
   const tlsCert = filePlaceholder(answers.tlsCert, 'tlscert');
   const tlsKey = filePlaceholder(answers.tlsKey, 'tlskey');
-  const placeholder: Answers = { ...answers, projectName: 'qqprojectqq', dbName: 'qqdbnameqq', dbUser: 'qqdbuserqq', serverName: host, routes, tlsCert, tlsKey };
+  const placeholder: Answers = {
+    ...answers,
+    projectName: 'qqprojectqq',
+    dbName: 'qqdbnameqq',
+    dbUser: 'qqdbuserqq',
+    serverName: host,
+    routes,
+    tlsCert,
+    tlsKey,
+  };
   const pairs: [string, string][] = [
     ['qqprojectqq', answers.projectName],
     ['qqdbnameqq', answers.dbName],
@@ -104,8 +113,11 @@ export function nginxStatements(tokens: readonly string[]): { context: string; w
 
 // Docker's reference grammar (distribution/reference): [domain/]component(/component)*[:tag][@digest].
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const DOMAIN = '(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?/)?';
-export const IMAGE_REFERENCE = new RegExp(`^${DOMAIN}${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`);
+const DOMAIN =
+  '(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?/)?';
+export const IMAGE_REFERENCE = new RegExp(
+  `^${DOMAIN}${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`,
+);
 
 interface ComposeService {
   image?: string;
@@ -141,29 +153,61 @@ export interface PythonSources {
 }
 
 /** stack.yaml: valid YAML and Compose, a stack file (no name), holding the answered replicas and budgets. */
-function checkSwarmTarget(stackText: string, swarmNginx: string, serviceNames: readonly string[], expected: Expected, publicHealth: boolean): void {
+function checkSwarmTarget(
+  stackText: string,
+  swarmNginx: string,
+  serviceNames: readonly string[],
+  expected: Expected,
+  publicHealth: boolean,
+): void {
   const document = parseDocument(stackText, { uniqueKeys: true });
-  check(document.errors.length === 0 && document.warnings.length === 0, () => `stack.yaml does not parse: ${document.errors[0]?.message ?? document.warnings[0]?.message}`);
+  check(
+    document.errors.length === 0 && document.warnings.length === 0,
+    () => `stack.yaml does not parse: ${document.errors[0]?.message ?? document.warnings[0]?.message}`,
+  );
   const stack = document.toJS() as { name?: string; version?: string; services: Record<string, ComposeService> };
   const schemaErrors = composeSchemaErrors(stack);
   check(schemaErrors.length === 0, () => `stack.yaml breaks the Compose schema: ${show(schemaErrors.slice(0, 3))}`);
-  check(stack.name === undefined && stack.version === '3.9', () => `stack.yaml name ${show(stack.name)}, version ${show(stack.version)}`);
-  check(show(Object.keys(stack.services)) === show(serviceNames), () => `stack services ${show(Object.keys(stack.services))}`);
+  check(
+    stack.name === undefined && stack.version === '3.9',
+    () => `stack.yaml name ${show(stack.name)}, version ${show(stack.version)}`,
+  );
+  check(
+    show(Object.keys(stack.services)) === show(serviceNames),
+    () => `stack services ${show(Object.keys(stack.services))}`,
+  );
   for (const name of serviceNames) {
     const deploy = stack.services[name]!.deploy;
-    check(deploy?.replicas === (name === 'backend' ? expected.backendReplicas : 1), () => `${name} replicas ${show(deploy?.replicas)}`);
-    check(deploy?.resources?.limits?.memory === expected.memory[name], () => `${name} stack memory ${show(deploy?.resources)}`);
+    check(
+      deploy?.replicas === (name === 'backend' ? expected.backendReplicas : 1),
+      () => `${name} replicas ${show(deploy?.replicas)}`,
+    );
+    check(
+      deploy?.resources?.limits?.memory === expected.memory[name],
+      () => `${name} stack memory ${show(deploy?.resources)}`,
+    );
   }
   // docker stack deploy interpolates like Compose: the backend image variable is the only "$".
-  check(!stackText.replace('${BACKEND_IMAGE:-', '').includes('$'), () => 'stack.yaml has a "$" stack deploy would interpolate');
+  check(
+    !stackText.replace('${BACKEND_IMAGE:-', '').includes('$'),
+    () => 'stack.yaml has a "$" stack deploy would interpolate',
+  );
   const statements = nginxStatements(nginxTokens(swarmNginx));
   const proxied = statements.filter((s) => s.words[0] === 'proxy_pass');
-  check(proxied.length === 1 + (publicHealth ? 1 : 0) + 2 * expected.routes.length && proxied.every((s) => show(s.words) === show(['proxy_pass', '$backend_upstream'])), () => 'nginx.swarm.conf proxy_pass');
+  check(
+    proxied.length === 1 + (publicHealth ? 1 : 0) + 2 * expected.routes.length &&
+      proxied.every((s) => show(s.words) === show(['proxy_pass', '$backend_upstream'])),
+    () => 'nginx.swarm.conf proxy_pass',
+  );
   check(!statements.some((s) => s.words[0] === 'upstream'), () => 'nginx.swarm.conf has a static upstream');
 }
 
 /** The TLS files as Compose secrets: made under secrets/ (self-signed) or the user's own, a relative key git-ignored. */
-function checkTlsFiles(compose: { secrets?: Record<string, { file?: string }> }, gitignore: string, expected: Expected): void {
+function checkTlsFiles(
+  compose: { secrets?: Record<string, { file?: string }> },
+  gitignore: string,
+  expected: Expected,
+): void {
   const secrets = compose.secrets ?? {};
   const asCompose = (path: string | null) => (path === null ? undefined : path.startsWith('/') ? path : `./${path}`);
   const wanted: Record<Expected['tls'], [string | undefined, string | undefined]> = {
@@ -172,25 +216,44 @@ function checkTlsFiles(compose: { secrets?: Record<string, { file?: string }> },
     provided: [asCompose(expected.tlsCert), asCompose(expected.tlsKey)],
   };
   const [cert, key] = wanted[expected.tls];
-  check(secrets['tls_cert']?.file === cert && secrets['tls_key']?.file === key, () => `TLS secrets ${show([secrets['tls_cert'], secrets['tls_key']])} for tls ${expected.tls}`);
+  check(
+    secrets['tls_cert']?.file === cert && secrets['tls_key']?.file === key,
+    () => `TLS secrets ${show([secrets['tls_cert'], secrets['tls_key']])} for tls ${expected.tls}`,
+  );
   const ignoredKey = expected.tls === 'provided' && !expected.tlsKey!.startsWith('/') ? [`/${expected.tlsKey}`] : [];
-  const ignoredOutsideSecrets = gitignore.split('\n').filter((line) => line.startsWith('/') && !line.startsWith('/secrets/'));
-  check(show(ignoredOutsideSecrets.filter((line) => !line.startsWith('/.secure-stack/'))) === show(ignoredKey), () => `.gitignore ${show(ignoredOutsideSecrets)} for key ${show(expected.tlsKey)}`);
+  const ignoredOutsideSecrets = gitignore
+    .split('\n')
+    .filter((line) => line.startsWith('/') && !line.startsWith('/secrets/'));
+  check(
+    show(ignoredOutsideSecrets.filter((line) => !line.startsWith('/.secure-stack/'))) === show(ignoredKey),
+    () => `.gitignore ${show(ignoredOutsideSecrets)} for key ${show(expected.tlsKey)}`,
+  );
 }
 
 /** nginx's HTTPS server: the secrets as certificate and key, the redirect's port, HSTS preloaded exactly when answered. */
 function checkHttps(statements: readonly { context: string; words: string[] }[], expected: Expected): void {
   const words = (name: string) => statements.filter((s) => s.words[0] === name).map((s) => s.words.slice(1).join(' '));
   if (expected.tls === 'off') {
-    check(words('ssl_certificate').length === 0 && words('add_header').every((h) => !h.startsWith('Strict-Transport-Security')), () => 'TLS directives without tls');
+    check(
+      words('ssl_certificate').length === 0 &&
+        words('add_header').every((h) => !h.startsWith('Strict-Transport-Security')),
+      () => 'TLS directives without tls',
+    );
     return;
   }
-  check(show(words('ssl_certificate')) === show(['/run/secrets/tls_cert']) && show(words('ssl_certificate_key')) === show(['/run/secrets/tls_key']), () => `certificate ${show(words('ssl_certificate'))}`);
+  check(
+    show(words('ssl_certificate')) === show(['/run/secrets/tls_cert']) &&
+      show(words('ssl_certificate_key')) === show(['/run/secrets/tls_key']),
+    () => `certificate ${show(words('ssl_certificate'))}`,
+  );
   const redirectTo = `https://$host${expected.httpsPort === 443 ? '' : `:${expected.httpsPort}`}$request_uri`;
   check(words('return').includes(`301 ${redirectTo}`), () => `redirect ${show(words('return'))}`);
   const hsts = words('add_header').filter((h) => h.startsWith('Strict-Transport-Security'));
   const value = expected.hstsPreload ? '"max-age=63072000; includeSubDomains; preload"' : '"max-age=63072000"';
-  check(show(hsts) === show([`Strict-Transport-Security ${value} always`]), () => `HSTS ${show(hsts)} (hstsPreload ${expected.hstsPreload})`);
+  check(
+    show(hsts) === show([`Strict-Transport-Security ${value} always`]),
+    () => `HSTS ${show(hsts)} (hstsPreload ${expected.hstsPreload})`,
+  );
 }
 
 /**
@@ -201,48 +264,97 @@ export function checkStack(files: Files, answers: Answers, expected: Expected): 
   // 1. Byte-for-byte equal to the placeholder render with the values swapped in.
   const placeholder = placeholderAnswers(answers);
   const reference = renderFiles(placeholder.answers);
-  check(show([...files.keys()].sort()) === show([...reference.keys()].sort()), () => `rendered paths differ: ${show([...files.keys()])}`);
+  check(
+    show([...files.keys()].sort()) === show([...reference.keys()].sort()),
+    () => `rendered paths differ: ${show([...files.keys()])}`,
+  );
   for (const [path, content] of reference) {
     const wanted = placeholder.substitute(content);
     if (files.get(path) !== wanted) {
       const real = files.get(path)!.split('\n');
       const line = wanted.split('\n').findIndex((text, index) => text !== real[index]);
-      throw new OutputError(`${path} is not the placeholder render with the values swapped in; first difference at line ${line + 1}: ${show(real[line])} vs ${show(wanted.split('\n')[line])}`);
+      throw new OutputError(
+        `${path} is not the placeholder render with the values swapped in; first difference at line ${line + 1}: ${show(real[line])} vs ${show(wanted.split('\n')[line])}`,
+      );
     }
   }
 
   // 2. compose.yaml: valid YAML, valid Compose, holding the answered values.
   const composeText = files.get('compose.yaml')!;
   const document = parseDocument(composeText, { uniqueKeys: true });
-  check(document.errors.length === 0 && document.warnings.length === 0, () => `compose.yaml does not parse: ${document.errors[0]?.message ?? document.warnings[0]?.message}`);
-  const compose = document.toJS() as { name: string; services: Record<string, ComposeService>; secrets?: Record<string, { file?: string }> };
+  check(
+    document.errors.length === 0 && document.warnings.length === 0,
+    () => `compose.yaml does not parse: ${document.errors[0]?.message ?? document.warnings[0]?.message}`,
+  );
+  const compose = document.toJS() as {
+    name: string;
+    services: Record<string, ComposeService>;
+    secrets?: Record<string, { file?: string }>;
+  };
   const schemaErrors = composeSchemaErrors(compose);
   check(schemaErrors.length === 0, () => `compose.yaml breaks the Compose schema: ${show(schemaErrors.slice(0, 3))}`);
   check(compose.name === expected.projectName, () => `compose name ${show(compose.name)}`);
   const serviceNames = ['nginx', 'backend', 'postgres', ...(expected.redis ? ['redis'] : [])];
-  check(show(Object.keys(compose.services)) === show(serviceNames), () => `services ${show(Object.keys(compose.services))}`);
+  check(
+    show(Object.keys(compose.services)) === show(serviceNames),
+    () => `services ${show(Object.keys(compose.services))}`,
+  );
   const ports = compose.services['nginx']!.ports ?? [];
   // On the answered address: none for "*", an IPv6 one in brackets (Compose's short syntax).
-  const host = answers.bindAddress === '*' ? '' : answers.bindAddress.includes(':') ? `[${answers.bindAddress}]:` : `${answers.bindAddress}:`;
+  const host =
+    answers.bindAddress === '*'
+      ? ''
+      : answers.bindAddress.includes(':')
+        ? `[${answers.bindAddress}]:`
+        : `${answers.bindAddress}:`;
   const tls = expected.tls !== 'off';
   const wantedPorts = [`${host}${expected.httpPort}:8080`, ...(tls ? [`${host}${expected.httpsPort}:8443`] : [])];
-  check(show(ports) === show(wantedPorts), () => `nginx ports ${show(ports)} (bindAddress ${show(answers.bindAddress)}, tls ${expected.tls})`);
+  check(
+    show(ports) === show(wantedPorts),
+    () => `nginx ports ${show(ports)} (bindAddress ${show(answers.bindAddress)}, tls ${expected.tls})`,
+  );
   checkTlsFiles(compose, files.get('.gitignore')!, expected);
   for (const name of serviceNames) {
     const service = compose.services[name]!;
-    check(service.deploy?.resources?.limits?.memory === expected.memory[name], () => `${name} memory ${show(service.deploy)} (expected ${expected.memory[name]})`);
-    check(typeof service.image === 'string' && IMAGE_REFERENCE.test(service.image) && service.image.split('@')[0]!.length <= 255, () => `${name} image ${show(service.image)} is not a valid image reference`);
+    check(
+      service.deploy?.resources?.limits?.memory === expected.memory[name],
+      () => `${name} memory ${show(service.deploy)} (expected ${expected.memory[name]})`,
+    );
+    check(
+      typeof service.image === 'string' &&
+        IMAGE_REFERENCE.test(service.image) &&
+        service.image.split('@')[0]!.length <= 255,
+      () => `${name} image ${show(service.image)} is not a valid image reference`,
+    );
     // A tag can be pushed again; a digest cannot. The backend is built here, from a pinned FROM.
-    check(name === 'backend' || /@sha256:[0-9a-f]{64}$/.test(String(service.image)), () => `${name} image ${show(service.image)} carries no digest`);
+    check(
+      name === 'backend' || /@sha256:[0-9a-f]{64}$/.test(String(service.image)),
+      () => `${name} image ${show(service.image)} carries no digest`,
+    );
   }
   // The backend logs in as dbUser; PostgreSQL's POSTGRES_USER is the owner, and the roles script makes dbUser.
   const backendEnvironment = compose.services['backend']!.environment ?? {};
-  check(backendEnvironment['POSTGRES_DB'] === expected.dbName && backendEnvironment['POSTGRES_USER'] === expected.dbUser, () => `backend environment ${show(backendEnvironment)}`);
+  check(
+    backendEnvironment['POSTGRES_DB'] === expected.dbName && backendEnvironment['POSTGRES_USER'] === expected.dbUser,
+    () => `backend environment ${show(backendEnvironment)}`,
+  );
   const postgresEnvironment = compose.services['postgres']!.environment ?? {};
-  check(postgresEnvironment['POSTGRES_DB'] === expected.dbName && postgresEnvironment['POSTGRES_USER'] === 'db_owner' && postgresEnvironment['APP_DB_USER'] === expected.dbUser, () => `postgres environment ${show(postgresEnvironment)}`);
+  check(
+    postgresEnvironment['POSTGRES_DB'] === expected.dbName &&
+      postgresEnvironment['POSTGRES_USER'] === 'db_owner' &&
+      postgresEnvironment['APP_DB_USER'] === expected.dbUser,
+    () => `postgres environment ${show(postgresEnvironment)}`,
+  );
   const test = (name: string) => compose.services[name]!.healthcheck?.test ?? [];
-  check(test('postgres').includes(`--username=${expected.dbUser}`) && test('postgres').includes(`--dbname=${expected.dbName}`), () => `postgres healthcheck ${show(test('postgres'))}`);
-  check(test('nginx').at(-1) === 'http://127.0.0.1:8081/nginx-health', () => `nginx healthcheck ${show(test('nginx'))}`);
+  check(
+    test('postgres').includes(`--username=${expected.dbUser}`) &&
+      test('postgres').includes(`--dbname=${expected.dbName}`),
+    () => `postgres healthcheck ${show(test('postgres'))}`,
+  );
+  check(
+    test('nginx').at(-1) === 'http://127.0.0.1:8081/nginx-health',
+    () => `nginx healthcheck ${show(test('nginx'))}`,
+  );
   const probe = test('backend')[test('backend').indexOf('-c') + 1] ?? '';
   check(probe.includes(`'Host': '${expected.serverName}'`), () => `backend healthcheck ${show(probe)}`);
   // Compose interpolates $VAR and ${VAR} in every value; only "$$" (a literal "$") may appear.
@@ -256,24 +368,45 @@ export function checkStack(files: Files, answers: Answers, expected: Expected): 
   const statements = nginxStatements(tokens);
   const locations = statements.filter((s) => s.words[0] === 'location').map((s) => s.words.slice(1).join(' '));
   const routes = expected.routes.map((route) => route.path);
-  const fixed = locations.filter((location) => !routes.some((path) => location === `= ${path}` || location === `${path}/`));
-  check(show(locations.filter((l) => !fixed.includes(l))) === show(routes.flatMap((path) => [`= ${path}`, `${path}/`])), () => `route locations ${show(locations)}`);
+  const fixed = locations.filter(
+    (location) => !routes.some((path) => location === `= ${path}` || location === `${path}/`),
+  );
+  check(
+    show(locations.filter((l) => !fixed.includes(l))) === show(routes.flatMap((path) => [`= ${path}`, `${path}/`])),
+    () => `route locations ${show(locations)}`,
+  );
   // The loopback listener's (nginx's and the backend's health), then in the public server the
   // refused nginx health path and, with publicHealth only, the backend's.
   // With TLS, a plain-HTTP server between them redirects everything to HTTPS.
   const publicHealth = answers.publicHealth ? ['= /health/'] : [];
   const redirect = tls ? ['/'] : [];
-  check(show(fixed) === show(['= /nginx-health', '= /health/', '/', ...redirect, '= /nginx-health', ...publicHealth, '/']), () => `fixed locations ${show(fixed)}`);
-  check(statements.filter((s) => s.words[0] === 'proxy_pass').length === 1 + publicHealth.length + 2 * routes.length, () => 'proxy_pass count');
-  check(statements.filter((s) => s.words[0] === 'server' && s.context === 'http').length === 3 + redirect.length, () => 'server block count');
+  check(
+    show(fixed) === show(['= /nginx-health', '= /health/', '/', ...redirect, '= /nginx-health', ...publicHealth, '/']),
+    () => `fixed locations ${show(fixed)}`,
+  );
+  check(
+    statements.filter((s) => s.words[0] === 'proxy_pass').length === 1 + publicHealth.length + 2 * routes.length,
+    () => 'proxy_pass count',
+  );
+  check(
+    statements.filter((s) => s.words[0] === 'server' && s.context === 'http').length === 3 + redirect.length,
+    () => 'server block count',
+  );
   const serverNames = statements.filter((s) => s.words[0] === 'server_name').map((s) => s.words.slice(1));
-  check(show(serverNames) === show([['_'], ...redirect.map(() => [expected.serverName]), [expected.serverName]]), () => `server_name ${show(serverNames)}`);
+  check(
+    show(serverNames) === show([['_'], ...redirect.map(() => [expected.serverName]), [expected.serverName]]),
+    () => `server_name ${show(serverNames)}`,
+  );
   checkHttps(statements, expected);
 
   // 4. The Swarm target, exactly when asked for.
   const stackText = files.get('stack.yaml');
-  check((stackText !== undefined) === expected.swarm && files.has('nginx/nginx.swarm.conf') === expected.swarm, () => `swarm ${expected.swarm} but stack files ${show([...files.keys()].filter((p) => /stack|swarm/.test(p)))}`);
-  if (stackText !== undefined) checkSwarmTarget(stackText, files.get('nginx/nginx.swarm.conf')!, serviceNames, expected, answers.publicHealth);
+  check(
+    (stackText !== undefined) === expected.swarm && files.has('nginx/nginx.swarm.conf') === expected.swarm,
+    () => `swarm ${expected.swarm} but stack files ${show([...files.keys()].filter((p) => /stack|swarm/.test(p)))}`,
+  );
+  if (stackText !== undefined)
+    checkSwarmTarget(stackText, files.get('nginx/nginx.swarm.conf')!, serviceNames, expected, answers.publicHealth);
 
   // 5. Python, compiled later in one batch.
   const python: Record<string, string> = { 'healthcheck-probe.py': probe };

@@ -21,8 +21,26 @@ export function installPackedPackage(): PackedInstall {
   chmodSync(root, 0o755);
   execFileSync('npm', ['pack', '--silent', '--pack-destination', root], { cwd: REPO_ROOT, stdio: 'ignore' });
   const tarball = readdirSync(root).find((name) => name.endsWith('.tgz'))!;
-  const yoVersion = (JSON.parse(execFileSync('npm', ['pkg', 'get', 'devDependencies.yo'], { cwd: REPO_ROOT, encoding: 'utf8' })) as string).replace(/^\^/, '');
-  execFileSync('npm', ['install', '--prefix', root, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', `yo@${yoVersion}`, join(root, tarball)], { stdio: 'ignore' });
+  const yoVersion = (
+    JSON.parse(
+      execFileSync('npm', ['pkg', 'get', 'devDependencies.yo'], { cwd: REPO_ROOT, encoding: 'utf8' }),
+    ) as string
+  ).replace(/^\^/, '');
+  execFileSync(
+    'npm',
+    [
+      'install',
+      '--prefix',
+      root,
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      '--loglevel=error',
+      `yo@${yoVersion}`,
+      join(root, tarball),
+    ],
+    { stdio: 'ignore' },
+  );
   execFileSync('chmod', ['-R', 'a+rX', root]);
   const nodeModules = join(root, 'node_modules');
   return { root, nodeModules, bin: (name) => join(nodeModules, '.bin', name) };

@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { DEBIAN_PYTHON } from './prerequisites.js';
 import type { PythonSources } from './output-checks.js';
 
-const SCRIPT = String.raw`
+const SCRIPT = `
 import ast, json, sys
 
 manifest = json.load(open(sys.argv[1]))
@@ -69,17 +69,31 @@ export function checkPythonBatch(cases: readonly { id: string; sources: PythonSo
         usersOf.set(onDisk, [...(usersOf.get(onDisk) ?? []), `${id}:${path}`]);
         pathOf[path] = onDisk;
       }
-      manifest.cases.push({ id, routes: pathOf['backend/config/routes.py']!, settings: pathOf['backend/config/settings.py']! });
+      manifest.cases.push({
+        id,
+        routes: pathOf['backend/config/routes.py']!,
+        settings: pathOf['backend/config/settings.py']!,
+      });
     }
     const manifestPath = join(root, 'manifest.json');
     writeFileSync(manifestPath, JSON.stringify(manifest));
-    const result = spawnSync(DEBIAN_PYTHON, ['-I', '-B', '-c', SCRIPT, manifestPath], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    const result = spawnSync(DEBIAN_PYTHON, ['-I', '-B', '-c', SCRIPT, manifestPath], {
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+    });
     if (result.status !== 0) return [{ id: '(all)', problem: `python3 failed: ${result.stderr}` }];
-    const output = JSON.parse(result.stdout) as { errors: { path: string; error: string }[]; facts: Record<string, { routes?: unknown; allowedHosts?: unknown; error?: string }> };
-    const failures: PythonFailure[] = output.errors.map((error) => ({ id: (usersOf.get(error.path) ?? ['?'])[0]!, problem: `does not compile: ${error.error}` }));
+    const output = JSON.parse(result.stdout) as {
+      errors: { path: string; error: string }[];
+      facts: Record<string, { routes?: unknown; allowedHosts?: unknown; error?: string }>;
+    };
+    const failures: PythonFailure[] = output.errors.map((error) => ({
+      id: (usersOf.get(error.path) ?? ['?'])[0]!,
+      problem: `does not compile: ${error.error}`,
+    }));
     for (const { id, sources } of cases) {
       const facts = output.facts[id];
-      if (JSON.stringify(facts) !== JSON.stringify(sources.expected)) failures.push({ id, problem: `holds ${JSON.stringify(facts)}, expected ${JSON.stringify(sources.expected)}` });
+      if (JSON.stringify(facts) !== JSON.stringify(sources.expected))
+        failures.push({ id, problem: `holds ${JSON.stringify(facts)}, expected ${JSON.stringify(sources.expected)}` });
     }
     return failures;
   } finally {

@@ -3,7 +3,17 @@
  * time, each file's content and each symlink's target. Two equal snapshots mean nothing was
  * created, deleted, rewritten or re-permissioned in between.
  */
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
@@ -46,7 +56,10 @@ export function populatedDestination(storedAnswers?: Record<string, unknown>): {
   symlinkSync('README.md', join(directory, 'link'));
   chmodSync(join(directory, 'secrets'), 0o700);
   if (storedAnswers) {
-    writeFileSync(join(directory, '.yo-rc.json'), `${JSON.stringify({ 'generator-secure-stack': storedAnswers }, null, 2)}\n`);
+    writeFileSync(
+      join(directory, '.yo-rc.json'),
+      `${JSON.stringify({ 'generator-secure-stack': storedAnswers }, null, 2)}\n`,
+    );
   }
   return { parent, directory };
 }

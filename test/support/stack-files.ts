@@ -38,5 +38,7 @@ export function readStackFile(directory: string): ComposeFile {
 }
 
 export function readStored(directory: string): Record<string, unknown> {
-  return (JSON.parse(readFileSync(join(directory, '.yo-rc.json'), 'utf8')) as Record<string, Record<string, unknown>>)['generator-secure-stack']!;
+  return (JSON.parse(readFileSync(join(directory, '.yo-rc.json'), 'utf8')) as Record<string, Record<string, unknown>>)[
+    'generator-secure-stack'
+  ]!;
 }

@@ -18,10 +18,16 @@ export function readAnswersFile(path: string): unknown {
     size = stat.size;
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw new UserError(`Cannot read answers file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`, ExitCode.usage);
+    throw new UserError(
+      `Cannot read answers file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+      ExitCode.usage,
+    );
   }
   if (size > MAX_ANSWERS_FILE_BYTES) {
-    throw new UserError(`Answers file ${path} is ${size} bytes; the limit is ${MAX_ANSWERS_FILE_BYTES}.`, ExitCode.invalidAnswers);
+    throw new UserError(
+      `Answers file ${path} is ${size} bytes; the limit is ${MAX_ANSWERS_FILE_BYTES}.`,
+      ExitCode.invalidAnswers,
+    );
   }
   const text = readFileSync(path, 'utf8');
   return (path.toLowerCase().endsWith('.json') ? parseStrictJson(text) : undefined) ?? parseAnswersText(text, path);
@@ -118,7 +124,10 @@ export function parseAnswersText(text: string, sourceName: string): unknown {
   if (problem) {
     const position = problem.linePos?.[0];
     const where = position ? ` at line ${position.line}, column ${position.col}` : '';
-    throw new UserError(`Answers file ${sourceName} is not valid JSON or YAML${where}: ${describeProblem(document, problem)}`, ExitCode.invalidAnswers);
+    throw new UserError(
+      `Answers file ${sourceName} is not valid JSON or YAML${where}: ${describeProblem(document, problem)}`,
+      ExitCode.invalidAnswers,
+    );
   }
   // Two more problems, found in one pass in document order so that each gets its line and column
   // (the yaml package reports the second one later, without a position, and the first not at all):
@@ -137,7 +146,10 @@ export function parseAnswersText(text: string, sourceName: string): unknown {
     Node(_, node) {
       if (isAlias(node)) {
         if (anchors.has(node.source)) return undefined;
-        found = { offset: offsetOf(node), message: `the alias *${node.source} has no anchor &${node.source} before it` };
+        found = {
+          offset: offsetOf(node),
+          message: `the alias *${node.source} has no anchor &${node.source} before it`,
+        };
         return visit.BREAK;
       }
       if (node.anchor) anchors.add(node.anchor);
@@ -146,13 +158,19 @@ export function parseAnswersText(text: string, sourceName: string): unknown {
   });
   if (found) {
     const { line, col } = lineCounter.linePos(found.offset);
-    throw new UserError(`Answers file ${sourceName} is not valid JSON or YAML at line ${line}, column ${col}: ${escapeControls(found.message)}`, ExitCode.invalidAnswers);
+    throw new UserError(
+      `Answers file ${sourceName} is not valid JSON or YAML at line ${line}, column ${col}: ${escapeControls(found.message)}`,
+      ExitCode.invalidAnswers,
+    );
   }
   try {
     // maxAliasCount bounds "billion laughs" expansion of anchors and aliases.
     return document.toJS({ maxAliasCount: 100 });
   } catch (error) {
-    throw new UserError(`Answers file ${sourceName} cannot be read: ${escapeControls((error as Error).message)}`, ExitCode.invalidAnswers);
+    throw new UserError(
+      `Answers file ${sourceName} cannot be read: ${escapeControls((error as Error).message)}`,
+      ExitCode.invalidAnswers,
+    );
   }
 }
 
@@ -184,9 +202,14 @@ function keyPathAt(document: Document, offset: number, where: 'key' | 'value'): 
       const keyRange = rangeOf(pair.key);
       const valueRange = rangeOf(pair.value);
       // A value's tag stands before the value node's own range: the pair spans from its key to its value's end.
-      const hit = where === 'key' ? keyRange?.[0] === offset : keyRange !== undefined && keyRange[0] <= offset && offset < (valueRange?.[2] ?? keyRange[2]);
+      const hit =
+        where === 'key'
+          ? keyRange?.[0] === offset
+          : keyRange !== undefined && keyRange[0] <= offset && offset < (valueRange?.[2] ?? keyRange[2]);
       if (!hit) return undefined;
-      const keys = [...path.filter(isPair), pair].map((ancestor) => (isScalar(ancestor.key) ? String(ancestor.key.value) : '?'));
+      const keys = [...path.filter(isPair), pair].map((ancestor) =>
+        isScalar(ancestor.key) ? String(ancestor.key.value) : '?',
+      );
       found = JSON.stringify(escapeControls(keys.join('.')));
       return where === 'key' ? visit.BREAK : undefined;
     },

@@ -7,9 +7,32 @@ import { MEMORY_CEILING_BYTES, MEMORY_RULE, formatMebibytes, parseMemorySize, ty
 import { nginxScratchBytes } from './cross-field.js';
 import { dbNameFromProjectName, projectNameFromDirectory } from './defaults.js';
 import type { Field, FieldKey, FlatAnswers } from './field.js';
-import { broken, MAX_BACKEND_REPLICAS, ok, parseBindAddress, parseBoolean, parseChoice, parseDbUser, parseHostName, parsePgIdentifier, parsePort, parseProjectName, parseRate, parseReplicas, parseRoutes, parseTlsPath } from './parsers.js';
+import {
+  broken,
+  MAX_BACKEND_REPLICAS,
+  ok,
+  parseBindAddress,
+  parseBoolean,
+  parseChoice,
+  parseDbUser,
+  parseHostName,
+  parsePgIdentifier,
+  parsePort,
+  parseProjectName,
+  parseRate,
+  parseReplicas,
+  parseRoutes,
+  parseTlsPath,
+} from './parsers.js';
 import type { Route } from './routes.js';
-import { ALL_INTERFACES, RESTART_POLICIES, TLS_MODES, type BudgetedService, type RestartPolicy, type TlsMode } from './types.js';
+import {
+  ALL_INTERFACES,
+  RESTART_POLICIES,
+  TLS_MODES,
+  type BudgetedService,
+  type RestartPolicy,
+  type TlsMode,
+} from './types.js';
 
 /** Smallest limit each service starts and serves with (proved by the end-to-end tests). */
 export const MEMORY_FLOORS: Record<BudgetedService, string> = {
@@ -33,10 +56,17 @@ function cpuField(service: BudgetedService): Field<number | null> {
     description: `CPU limit of the ${service} container, in CPUs (e.g. 0.5); none by default${service === 'redis' ? '; ignored without Redis' : ''}`,
     parse(raw, origin) {
       if (raw === null) return ok(null);
-      const value = origin === 'flag' && typeof raw === 'string' && /^[0-9]+(\.[0-9]{1,2})?$/.test(raw) ? Number(raw) : raw;
+      const value =
+        origin === 'flag' && typeof raw === 'string' && /^[0-9]+(\.[0-9]{1,2})?$/.test(raw) ? Number(raw) : raw;
       // Two decimals at most: Compose and the engines work in hundredths of a CPU. Compared as the
       // decimal the value prints as: 0.29 * 100 is 28.999999999999996 in binary floating point.
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0.01 || value > 256 || Number(value.toFixed(2)) !== value) {
+      if (
+        typeof value !== 'number' ||
+        !Number.isFinite(value) ||
+        value < 0.01 ||
+        value > 256 ||
+        Number(value.toFixed(2)) !== value
+      ) {
         return broken('must be a number of CPUs from 0.01 to 256 with at most two decimals, or null for no limit');
       }
       return ok(value);
@@ -60,9 +90,15 @@ function memoryField(service: BudgetedService): Field<MemorySize> {
       const size = parseMemorySize(raw.trim() === raw ? raw : '');
       // A whole number with a unit that parseMemorySize refuses is too big to count in bytes
       // ("9999999999999g"): say so, rather than that it is not a whole number with a unit.
-      if (!size) return broken(/^[1-9][0-9]*(?:b|k|kb|m|mb|g|gb)$/i.test(raw) ? `is above the ceiling of ${formatMebibytes(MEMORY_CEILING_BYTES)}` : MEMORY_RULE);
+      if (!size)
+        return broken(
+          /^[1-9][0-9]*(?:b|k|kb|m|mb|g|gb)$/i.test(raw)
+            ? `is above the ceiling of ${formatMebibytes(MEMORY_CEILING_BYTES)}`
+            : MEMORY_RULE,
+        );
       if (size.bytes < floor.bytes) return broken(`is below the ${floor.text} the ${service} service needs to start`);
-      if (size.bytes > MEMORY_CEILING_BYTES) return broken(`is above the ceiling of ${formatMebibytes(MEMORY_CEILING_BYTES)}`);
+      if (size.bytes > MEMORY_CEILING_BYTES)
+        return broken(`is above the ceiling of ${formatMebibytes(MEMORY_CEILING_BYTES)}`);
       return ok(size);
     },
     defaultValue: () => parseMemorySize(MEMORY_DEFAULTS[service])!,
@@ -79,18 +115,27 @@ const maxBodySizeField: Field<MemorySize> = {
   key: 'maxBodySize',
   flag: 'max-body-size',
   flagType: 'string',
-  description: "Largest request body nginx accepts (client_max_body_size); at most nginx's /tmp, a quarter of memory.nginx",
+  description:
+    "Largest request body nginx accepts (client_max_body_size); at most nginx's /tmp, a quarter of memory.nginx",
   prompt: 'input',
   defaultText: "10m, or nginx's /tmp if smaller",
   parse(raw) {
     if (typeof raw !== 'string') return broken(`must be a string: ${MEMORY_RULE}`);
     const size = parseMemorySize(raw.trim() === raw ? raw : '');
-    if (!size) return broken(/^[1-9][0-9]*(?:b|k|kb|m|mb|g|gb)$/i.test(raw) ? `is above the ceiling of ${formatMebibytes(MEMORY_CEILING_BYTES)}` : MEMORY_RULE);
-    if (size.bytes < MAX_BODY_FLOOR.bytes) return broken(`is below ${MAX_BODY_FLOOR.text}: nginx needs room for a form post`);
+    if (!size)
+      return broken(
+        /^[1-9][0-9]*(?:b|k|kb|m|mb|g|gb)$/i.test(raw)
+          ? `is above the ceiling of ${formatMebibytes(MEMORY_CEILING_BYTES)}`
+          : MEMORY_RULE,
+      );
+    if (size.bytes < MAX_BODY_FLOOR.bytes)
+      return broken(`is below ${MAX_BODY_FLOOR.text}: nginx needs room for a form post`);
     return ok(size);
   },
   defaultValue: (context) => {
-    const scratch = nginxScratchBytes((context.resolved['memory.nginx'] ?? parseMemorySize(MEMORY_DEFAULTS.nginx)!).bytes);
+    const scratch = nginxScratchBytes(
+      (context.resolved['memory.nginx'] ?? parseMemorySize(MEMORY_DEFAULTS.nginx)!).bytes,
+    );
     return scratch < MAX_BODY_DEFAULT.bytes ? parseMemorySize(formatMebibytes(scratch))! : MAX_BODY_DEFAULT;
   },
   serialise: (size) => size.text,
@@ -102,7 +147,8 @@ const maxBodySizeField: Field<MemorySize> = {
  * unless it is a yes/no question. `fixedDefault` also gives the help text's default.
  */
 function plainAnswer<V extends string | number | boolean | null>(
-  spec: Pick<Field<V>, 'key' | 'flag' | 'description' | 'parse' | 'askedWhen'> & ({ fixedDefault: V } | { defaultValue: Field<V>['defaultValue']; defaultText: string }),
+  spec: Pick<Field<V>, 'key' | 'flag' | 'description' | 'parse' | 'askedWhen'> &
+    ({ fixedDefault: V } | { defaultValue: Field<V>['defaultValue']; defaultText: string }),
 ): Field<V> {
   const isBoolean = 'fixedDefault' in spec && typeof spec.fixedDefault === 'boolean';
   return {
@@ -136,7 +182,13 @@ export const FIELDS = {
     defaultValue: (context) => dbNameFromProjectName(context.resolved.projectName ?? 'app'),
     defaultText: 'projectName with "-" as "_"',
   }),
-  dbUser: plainAnswer<string>({ key: 'dbUser', flag: 'db-user', description: 'PostgreSQL role the backend logs in as', parse: parseDbUser, fixedDefault: 'app' }),
+  dbUser: plainAnswer<string>({
+    key: 'dbUser',
+    flag: 'db-user',
+    description: 'PostgreSQL role the backend logs in as',
+    parse: parseDbUser,
+    fixedDefault: 'app',
+  }),
   serverName: plainAnswer<string>({
     key: 'serverName',
     flag: 'server-name',
@@ -144,9 +196,27 @@ export const FIELDS = {
     parse: parseHostName,
     fixedDefault: 'localhost',
   }),
-  httpPort: plainAnswer<number>({ key: 'httpPort', flag: 'http-port', description: 'Host port nginx publishes', parse: parsePort, fixedDefault: 8080 }),
-  redis: plainAnswer<boolean>({ key: 'redis', flag: 'redis', description: 'Include Redis (--no-redis to leave it out)', parse: parseBoolean, fixedDefault: true }),
-  restart: plainAnswer<RestartPolicy>({ key: 'restart', flag: 'restart', description: 'Restart policy of every service', parse: parseChoice(RESTART_POLICIES), fixedDefault: 'unless-stopped' }),
+  httpPort: plainAnswer<number>({
+    key: 'httpPort',
+    flag: 'http-port',
+    description: 'Host port nginx publishes',
+    parse: parsePort,
+    fixedDefault: 8080,
+  }),
+  redis: plainAnswer<boolean>({
+    key: 'redis',
+    flag: 'redis',
+    description: 'Include Redis (--no-redis to leave it out)',
+    parse: parseBoolean,
+    fixedDefault: true,
+  }),
+  restart: plainAnswer<RestartPolicy>({
+    key: 'restart',
+    flag: 'restart',
+    description: 'Restart policy of every service',
+    parse: parseChoice(RESTART_POLICIES),
+    fixedDefault: 'unless-stopped',
+  }),
   bindAddress: plainAnswer<string>({
     key: 'bindAddress',
     flag: 'bind-address',
@@ -158,14 +228,16 @@ export const FIELDS = {
   rateLimit: plainAnswer<number>({
     key: 'rateLimit',
     flag: 'rate-limit',
-    description: 'Requests per second nginx lets one client address make to the backend (bursts of twice that); beyond it answers 429',
+    description:
+      'Requests per second nginx lets one client address make to the backend (bursts of twice that); beyond it answers 429',
     parse: parseRate,
     fixedDefault: 20,
   }),
   tls: plainAnswer<TlsMode>({
     key: 'tls',
     flag: 'tls',
-    description: 'HTTPS: "off", "self-signed" (certificate made now, kept in secrets/) or "provided" (tlsCert and tlsKey)',
+    description:
+      'HTTPS: "off", "self-signed" (certificate made now, kept in secrets/) or "provided" (tlsCert and tlsKey)',
     parse: parseChoice(TLS_MODES),
     fixedDefault: 'off',
   }),
@@ -196,7 +268,8 @@ export const FIELDS = {
   hstsPreload: plainAnswer<boolean>({
     key: 'hstsPreload',
     flag: 'hsts-preload',
-    description: 'HSTS with includeSubDomains and preload, for submission to the browsers\' preload list (tls "provided" only); without it HSTS covers this host alone',
+    description:
+      'HSTS with includeSubDomains and preload, for submission to the browsers\' preload list (tls "provided" only); without it HSTS covers this host alone',
     parse: parseBoolean,
     fixedDefault: false,
     askedWhen: (resolved) => resolved.tls === 'provided',
@@ -213,7 +286,8 @@ export const FIELDS = {
   publicHealth: plainAnswer<boolean>({
     key: 'publicHealth',
     flag: 'public-health',
-    description: "Serve the backend's /health/ on the published ports too, for a load balancer or monitor outside the host; without it only the containers and verify reach it",
+    description:
+      "Serve the backend's /health/ on the published ports too, for a load balancer or monitor outside the host; without it only the containers and verify reach it",
     parse: parseBoolean,
     fixedDefault: false,
     askedWhen: () => false,

@@ -14,7 +14,8 @@ export function nestByKey(flat: Record<string, unknown>): Record<string, unknown
   for (const field of FIELD_LIST) {
     const [parent, child] = field.key.split('.') as [string, string | undefined];
     if (child === undefined) nested[parent] = flat[field.key];
-    else nested[parent] = { ...((nested[parent] as Record<string, unknown> | undefined) ?? {}), [child]: flat[field.key] };
+    else
+      nested[parent] = { ...((nested[parent] as Record<string, unknown> | undefined) ?? {}), [child]: flat[field.key] };
   }
   return nested;
 }

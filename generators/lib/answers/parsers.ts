@@ -27,9 +27,16 @@ const PG_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 export function parseProjectName(raw: unknown): Parsed<string> {
-  const parsed = parseText(raw, PROJECT_NAME, 63, 'must match ^[a-z0-9][a-z0-9_-]*$ (lower-case letters, digits, "_" and "-")');
+  const parsed = parseText(
+    raw,
+    PROJECT_NAME,
+    63,
+    'must match ^[a-z0-9][a-z0-9_-]*$ (lower-case letters, digits, "_" and "-")',
+  );
   if (parsed.ok && !IMAGE_SAFE_PROJECT_NAME.test(parsed.value)) {
-    return broken('must not end with "_" nor put "_" next to "-" or three "_" in a row: it names the backend image "<projectName>-backend"');
+    return broken(
+      'must not end with "_" nor put "_" next to "-" or three "_" in a row: it names the backend image "<projectName>-backend"',
+    );
   }
   return parsed;
 }
@@ -46,7 +53,9 @@ export function parseHostName(raw: unknown): Parsed<string> {
   const name = /^[A-Za-z0-9.-]*$/.test(raw) ? raw.toLowerCase() : '';
   const labels = name.split('.');
   if (name.length === 0 || name.length > 253 || !labels.every((label) => HOST_LABEL.test(label))) {
-    return broken('must be an RFC 1123 host name: dot-separated labels of a-z, 0-9 and "-", each 1-63 characters, not starting or ending with "-"');
+    return broken(
+      'must be an RFC 1123 host name: dot-separated labels of a-z, 0-9 and "-", each 1-63 characters, not starting or ending with "-"',
+    );
   }
   return ok(name);
 }
@@ -55,7 +64,8 @@ export function parseHostName(raw: unknown): Parsed<string> {
 export function integerBetween(min: number, max: number): (raw: unknown, origin: Origin) => Parsed<number> {
   return (raw, origin) => {
     const value = origin === 'flag' && typeof raw === 'string' && /^[0-9]+$/.test(raw) ? Number(raw) : raw;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) return broken(`must be an integer from ${min} to ${max}`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+      return broken(`must be an integer from ${min} to ${max}`);
     return ok(value);
   };
 }
@@ -87,7 +97,9 @@ export function parseRoutes(raw: unknown, origin: Origin): Parsed<Route[]> {
     const identity = normalised.path.toLowerCase();
     const earlier = seen.get(identity);
     if (earlier !== undefined) {
-      return broken(`item ${index} (${describeValue(path)}) duplicates ${describeValue(earlier)}: routes must be unique after normalisation (trailing "/" removed, case ignored)`);
+      return broken(
+        `item ${index} (${describeValue(path)}) duplicates ${describeValue(earlier)}: routes must be unique after normalisation (trailing "/" removed, case ignored)`,
+      );
     }
     seen.set(identity, path);
     routes.push({ path: normalised.path });
@@ -101,13 +113,17 @@ function routePathOf(item: unknown): string | { rule: string } {
     return { rule: 'must be a string or an object { "path": "/..." }' };
   }
   const extra = Object.keys(item).filter((key) => key !== 'path');
-  if (extra.length > 0) return { rule: `has unknown key ${describeValue(extra[0])} (a route object holds only "path")` };
+  if (extra.length > 0)
+    return { rule: `has unknown key ${describeValue(extra[0])} (a route object holds only "path")` };
   const path = (item as { path?: unknown }).path;
   return typeof path === 'string' ? path : { rule: 'needs "path", a string' };
 }
 
 export function parseChoice<T extends string>(choices: readonly T[]): (raw: unknown) => Parsed<T> {
-  return (raw) => (typeof raw === 'string' && (choices as readonly string[]).includes(raw) ? ok(raw as T) : broken(`must be one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`));
+  return (raw) =>
+    typeof raw === 'string' && (choices as readonly string[]).includes(raw)
+      ? ok(raw as T)
+      : broken(`must be one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`);
 }
 
 const IPV4 = /^(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
@@ -127,16 +143,24 @@ const TLS_PATH = /^\/?(?:[A-Za-z0-9_][A-Za-z0-9._-]*\/)*[A-Za-z0-9_][A-Za-z0-9._
 export function parseTlsPath(raw: unknown): Parsed<string | null> {
   if (raw === null) return ok(null);
   if (typeof raw !== 'string') return broken('must be a file path (a string) or null');
-  if (raw.length > 255 || !TLS_PATH.test(raw) || raw.split('/').some((segment) => segment === '..' || segment === '.')) {
-    return broken('must be a file path of A-Z a-z 0-9 . _ - and "/", relative to the repository or absolute, without "." or ".." segments');
+  if (
+    raw.length > 255 ||
+    !TLS_PATH.test(raw) ||
+    raw.split('/').some((segment) => segment === '..' || segment === '.')
+  ) {
+    return broken(
+      'must be a file path of A-Z a-z 0-9 . _ - and "/", relative to the repository or absolute, without "." or ".." segments',
+    );
   }
   return ok(raw);
 }
 
 export function parseDbUser(raw: unknown): Parsed<string> {
   const parsed = parsePgIdentifier(raw);
-  if (parsed.ok && parsed.value.toLowerCase().startsWith('pg_')) return broken('must not start with "pg_" (reserved by PostgreSQL)');
+  if (parsed.ok && parsed.value.toLowerCase().startsWith('pg_'))
+    return broken('must not start with "pg_" (reserved by PostgreSQL)');
   // The database's owner role, a superuser: the backend's role must be another.
-  if (parsed.ok && parsed.value === 'db_owner') return broken('must not be "db_owner", the database\'s owner role, which the backend never uses');
+  if (parsed.ok && parsed.value === 'db_owner')
+    return broken('must not be "db_owner", the database\'s owner role, which the backend never uses');
   return parsed;
 }

@@ -41,19 +41,31 @@ export function flattenDocument(document: unknown, name: string, problems: Answe
       for (const [subKey, subValue] of Object.entries(value)) {
         const dotted = `${key}.${subKey}`;
         if (KNOWN_KEYS.has(dotted)) values.set(dotted as FieldKey, subValue);
-        else problems.push({ field: dotted, value: subValue, rule: `is not a known answer in ${name} (known: ${[...KNOWN_KEYS].join(', ')})` });
+        else
+          problems.push({
+            field: dotted,
+            value: subValue,
+            rule: `is not a known answer in ${name} (known: ${[...KNOWN_KEYS].join(', ')})`,
+          });
       }
     } else if (KNOWN_KEYS.has(key) && !key.includes('.')) {
       values.set(key as FieldKey, value);
     } else {
-      problems.push({ field: key, value, rule: `is not a known answer in ${name} (known: ${[...KNOWN_KEYS].join(', ')})` });
+      problems.push({
+        field: key,
+        value,
+        rule: `is not a known answer in ${name} (known: ${[...KNOWN_KEYS].join(', ')})`,
+      });
     }
   }
   return { name, origin: 'file', values };
 }
 
 /** Validates every supplied value; the first source holding a key wins. Throws with all problems. */
-export function validateSupplied(sources: readonly RawSource[], earlierProblems: AnswerProblem[] = []): SuppliedAnswers {
+export function validateSupplied(
+  sources: readonly RawSource[],
+  earlierProblems: AnswerProblem[] = [],
+): SuppliedAnswers {
   const problems = [...earlierProblems];
   const supplied: Record<string, unknown> = {};
   for (const field of FIELD_LIST) {
@@ -61,7 +73,12 @@ export function validateSupplied(sources: readonly RawSource[], earlierProblems:
     if (!source) continue;
     const parsed = field.parse(source.values.get(field.key as FieldKey), source.origin);
     if (parsed.ok) supplied[field.key] = parsed.value;
-    else problems.push({ field: field.key, value: source.values.get(field.key as FieldKey), rule: `${parsed.rule} (from ${source.name})` });
+    else
+      problems.push({
+        field: field.key,
+        value: source.values.get(field.key as FieldKey),
+        rule: `${parsed.rule} (from ${source.name})`,
+      });
   }
   if (problems.length > 0) throw new InvalidAnswersError(problems);
   return supplied as SuppliedAnswers;

@@ -9,7 +9,8 @@ export function storedConfigContent(existing: string | undefined, namespace: str
   if (existing !== undefined) {
     try {
       const parsed: unknown = JSON.parse(existing);
-      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) document = parsed as Record<string, unknown>;
+      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed))
+        document = parsed as Record<string, unknown>;
     } catch {
       // An unreadable .yo-rc.json was already reported when answers were read; rewrite it whole.
     }

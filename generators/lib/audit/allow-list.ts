@@ -16,7 +16,7 @@ export const ALLOW_LIST: readonly AllowedFinding[] = [
       'proxy_set_header Host $http_host passes the host and port the client sent, so the backend builds ' +
       'absolute URLs and checks CSRF origins with the port the user published. nginx only reaches that ' +
       'server block when the host name equals its exact server_name (every other name gets 444, or a ' +
-      'refused TLS handshake), so only the port part is the client\'s choice, and Django\'s ' +
+      "refused TLS handshake), so only the port part is the client's choice, and Django's " +
       'ALLOWED_HOSTS rejects a malformed port with 400.',
   },
   {
@@ -34,7 +34,8 @@ export const ALLOW_LIST: readonly AllowedFinding[] = [
     scanner: 'testssl',
     id: 'engine_problem',
     message: /^WARN: No engine or GOST support/,
-    reason: "About the scanning machine's OpenSSL (Debian's has no GOST engine), not the server: the GOST suites are not tested.",
+    reason:
+      "About the scanning machine's OpenSSL (Debian's has no GOST engine), not the server: the GOST suites are not tested.",
   },
   {
     scanner: 'testssl',

@@ -28,6 +28,7 @@ export interface AuditRow {
 export function installedTestsslVersion(): string | undefined {
   const result = spawnSync(TESTSSL_COMMAND, ['-b'], { encoding: 'utf8' });
   if (result.error || result.status !== 0) return undefined;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the ANSI colour codes (ESC [ ... m) of testssl's banner
   return testsslVersion(result.stdout.replace(/\u001b\[[0-9;]*m/g, '')) ?? 'unknown version';
 }
 
@@ -40,13 +41,29 @@ export async function auditRows(target: AuditTarget): Promise<AuditRow[]> {
     const version = installedTestsslVersion();
     if (version === undefined) missing.push({ scanner: 'testssl', install: 'testssl.sh' });
     else {
-      const run = await runTestssl({ serverName: target.https.serverName, port: target.https.port, caFiles: [target.https.certificateFile] });
+      const run = await runTestssl({
+        serverName: target.https.serverName,
+        port: target.https.port,
+        caFiles: [target.https.certificateFile],
+      });
       findings.push(...run.findings);
       ran.push({ scanner: 'testssl', version });
     }
   }
-  const rows: AuditRow[] = ran.map(({ scanner, version }) => scannerRow(scanner, version, findings.filter((finding) => finding.scanner === scanner)));
-  for (const { scanner, install } of missing) rows.push({ name: `${scanner} installed`, ok: false, detail: `not installed: apt-get install ${install}`, lines: [] });
+  const rows: AuditRow[] = ran.map(({ scanner, version }) =>
+    scannerRow(
+      scanner,
+      version,
+      findings.filter((finding) => finding.scanner === scanner),
+    ),
+  );
+  for (const { scanner, install } of missing)
+    rows.push({
+      name: `${scanner} installed`,
+      ok: false,
+      detail: `not installed: apt-get install ${install}`,
+      lines: [],
+    });
   return rows;
 }
 
@@ -61,6 +78,14 @@ function scannerRow(scanner: ScannerName, version: string, findings: Finding[]):
       lines.push(`FINDING   ${formatFinding(finding)}`);
     }
   }
-  const detail = unaccepted.length > 0 ? `${unaccepted.length} finding(s): ${unaccepted.map((finding) => finding.id).join(', ')}` : `${findings.length} accepted by the allow-list`;
-  return { name: `${scanner} ${version}: no finding outside the allow-list`, ok: unaccepted.length === 0, detail, lines };
+  const detail =
+    unaccepted.length > 0
+      ? `${unaccepted.length} finding(s): ${unaccepted.map((finding) => finding.id).join(', ')}`
+      : `${findings.length} accepted by the allow-list`;
+  return {
+    name: `${scanner} ${version}: no finding outside the allow-list`,
+    ok: unaccepted.length === 0,
+    detail,
+    lines,
+  };
 }

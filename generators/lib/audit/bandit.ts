@@ -37,7 +37,8 @@ export function runBandit(repositoryDirectory: string, directory = 'backend'): F
     throw unreadableOutput(BANDIT, output);
   }
   // Exit 1 means findings; anything else but 0 is bandit failing.
-  if ((output.status !== 0 && output.status !== 1) || !Array.isArray(report.results)) throw unreadableOutput(BANDIT, output);
+  if ((output.status !== 0 && output.status !== 1) || !Array.isArray(report.results))
+    throw unreadableOutput(BANDIT, output);
   const where = (filename: string): string => relative(repositoryDirectory, resolve(repositoryDirectory, filename));
   return [
     ...report.results.map((result) => ({

@@ -17,7 +17,9 @@ const SECRET_WORDS = new Set(['TOKEN', 'TOKENS', 'KEY', 'APIKEY', 'CREDENTIAL', 
 /** A name that holds a secret in ENV or ARG, where `docker history` and `docker inspect` show it. */
 function isSecretName(name: string): boolean {
   if (SECRET_REFERENCE.test(name)) return false;
-  return /password|passwd|secret/i.test(name) || name.split(/[_.-]/).some((word) => SECRET_WORDS.has(word.toUpperCase()));
+  return (
+    /password|passwd|secret/i.test(name) || name.split(/[_.-]/).some((word) => SECRET_WORDS.has(word.toUpperCase()))
+  );
 }
 
 interface Instruction {
@@ -83,7 +85,8 @@ function checkBaseImages(instructions: readonly Instruction[], report: Report): 
     // scratch, an earlier stage, a build argument or a digest: no tag to pin here.
     if (image === 'scratch' || earlierStage || image.includes('$') || image.includes('@')) continue;
     const tag = /:([^/:]+)$/.exec(image)?.[1];
-    if (tag === undefined) report('DL3006', instruction.line, `FROM ${image}: always tag the image's version explicitly`);
+    if (tag === undefined)
+      report('DL3006', instruction.line, `FROM ${image}: always tag the image's version explicitly`);
     else if (tag === 'latest') report('DL3007', instruction.line, `FROM ${image}: "latest" is not a pinned version`);
   }
 }
@@ -104,12 +107,17 @@ const PIP_INSTALL = /\bpip3?(?:\.\d+)?\s+(?:.*\s)?install\b|\bpython\S*\s+-m\s+p
 
 function checkPipCache(instructions: readonly Instruction[], report: Report): void {
   // PIP_NO_CACHE_DIR set in the image turns the cache off for every pip install (hadolint accepts it).
-  if (instructions.some((each) => ['ENV', 'ARG'].includes(each.keyword) && /\bPIP_NO_CACHE_DIR\b/.test(each.text))) return;
+  if (instructions.some((each) => ['ENV', 'ARG'].includes(each.keyword) && /\bPIP_NO_CACHE_DIR\b/.test(each.text)))
+    return;
   for (const instruction of instructions.filter((each) => each.keyword === 'RUN')) {
     const commands = instruction.text.split(/&&|\|\||[;|]/);
     for (const command of commands) {
       if (PIP_INSTALL.test(command) && !/--no-cache-dir\b/.test(command)) {
-        report('DL3042', instruction.line, `RUN ${command.trim()}: pip keeps its download cache in the image; add --no-cache-dir`);
+        report(
+          'DL3042',
+          instruction.line,
+          `RUN ${command.trim()}: pip keeps its download cache in the image; add --no-cache-dir`,
+        );
       }
     }
   }
@@ -120,19 +128,30 @@ const ROOT_USER = /^(?:root|0)(?::|$)/;
 function checkUser(stage: readonly Instruction[], report: Report, lastLine: number): void {
   const user = stage.filter((each) => each.keyword === 'USER').at(-1);
   if (user === undefined) report('CIS-4.1', lastLine, 'no USER: the container runs as root');
-  else if (ROOT_USER.test(user.text.trim())) report('DL3002', user.line, `USER ${user.text}: the last USER should not be root`);
+  else if (ROOT_USER.test(user.text.trim()))
+    report('DL3002', user.line, `USER ${user.text}: the last USER should not be root`);
 }
 
-function checkHealthcheck(stage: readonly Instruction[], dockerfile: Dockerfile, report: Report, lastLine: number): void {
+function checkHealthcheck(
+  stage: readonly Instruction[],
+  dockerfile: Dockerfile,
+  report: Report,
+  lastLine: number,
+): void {
   const healthcheck = stage.filter((each) => each.keyword === 'HEALTHCHECK').at(-1);
   if (healthcheck !== undefined && !/^NONE\b/i.test(healthcheck.text)) return;
   if (dockerfile.comments.some((comment) => NO_HEALTHCHECK_REASON.test(comment.text))) return;
-  report('CIS-4.6', healthcheck?.line ?? lastLine, 'no HEALTHCHECK, and no "# No HEALTHCHECK: <reason>" comment giving why');
+  report(
+    'CIS-4.6',
+    healthcheck?.line ?? lastLine,
+    'no HEALTHCHECK, and no "# No HEALTHCHECK: <reason>" comment giving why',
+  );
 }
 
 /** ENV a=b c=d, ENV a b (legacy), ARG a[=b]: the names. */
 function declaredNames(instruction: Instruction): string[] {
-  if (instruction.keyword === 'ENV' && !/^[^\s=]+=/.test(instruction.text)) return [instruction.text.split(/\s+/)[0] ?? ''];
+  if (instruction.keyword === 'ENV' && !/^[^\s=]+=/.test(instruction.text))
+    return [instruction.text.split(/\s+/)[0] ?? ''];
   return [...instruction.text.matchAll(/(?:^|\s)([A-Za-z_][\w.-]*)(?==|\s|$)/g)].map((match) => match[1]!);
 }
 

@@ -27,7 +27,11 @@ export interface ToolOutput {
   stderr: string;
 }
 
-export function runTool(tool: ExternalTool, args: readonly string[], options: { cwd?: string; input?: string } = {}): ToolOutput {
+export function runTool(
+  tool: ExternalTool,
+  args: readonly string[],
+  options: { cwd?: string; input?: string } = {},
+): ToolOutput {
   const result = spawnSync(tool.command, args, { ...options, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new MissingToolError(tool);
   if (result.error) throw result.error;

@@ -66,7 +66,8 @@ function tokenize(text: string): Token[] {
         while (index <= end) word += next();
         continue;
       }
-      if (quote === undefined && (/\s/.test(character) || character === ';' || character === '{' || character === '}')) break;
+      if (quote === undefined && (/\s/.test(character) || character === ';' || character === '{' || character === '}'))
+        break;
       next();
       if (character === quote) return { kind: 'word', text: word, line: start };
       if (character === '\\' && index < text.length) {

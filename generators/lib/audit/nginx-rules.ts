@@ -41,13 +41,18 @@ function isRequestDerived(name: string, visit: Visit, seen: ReadonlySet<string> 
     /^(?:arg|http|cookie)_/.test(name) ||
     isCapture(name, visit) ||
     // gixy follows `set`: a variable set from a request-derived one is request-derived too.
-    (!seen.has(name) && setValues(visit.config, name).some((value) => variablesIn(value).some((used) => isRequestDerived(used, visit, new Set([...seen, name])))))
+    (!seen.has(name) &&
+      setValues(visit.config, name).some((value) =>
+        variablesIn(value).some((used) => isRequestDerived(used, visit, new Set([...seen, name]))),
+      ))
   );
 }
 
 /** The values `set $name ...` gives the variable anywhere in the configuration. */
 function setValues(config: readonly NginxDirective[], name: string): string[] {
-  return [...walk(config)].filter(({ directive }) => directive.name === 'set' && directive.args[0] === `$${name}`).map(({ directive }) => directive.args[1] ?? '');
+  return [...walk(config)]
+    .filter(({ directive }) => directive.name === 'set' && directive.args[0] === `$${name}`)
+    .map(({ directive }) => directive.args[1] ?? '');
 }
 
 function isLocation(directive: NginxDirective): boolean {
@@ -64,12 +69,18 @@ const host_spoofing: NginxRule = {
     if (directive.name !== 'proxy_set_header' || directive.args[0]?.toLowerCase() !== 'host') return [];
     const value = directive.args[1] ?? '';
     const spoofable = variablesIn(value).filter((name) => /^(?:http|arg)_/.test(name));
-    return spoofable.length === 0 ? [] : [`proxy_set_header Host ${value}: the backend gets a Host the client chose ($${spoofable[0]})`];
+    return spoofable.length === 0
+      ? []
+      : [`proxy_set_header Host ${value}: the backend gets a Host the client chose ($${spoofable[0]})`];
   },
 };
 
 function addedHeaders(block: NginxDirective): Set<string> {
-  return new Set((block.children ?? []).filter((child) => child.name === 'add_header').map((child) => child.args[0]?.toLowerCase() ?? ''));
+  return new Set(
+    (block.children ?? [])
+      .filter((child) => child.name === 'add_header')
+      .map((child) => child.args[0]?.toLowerCase() ?? ''),
+  );
 }
 
 /** nginx inherits add_header into a block only when the block has none of its own. */
@@ -131,7 +142,9 @@ const SPLITTING_VALUE: Record<string, (args: string[]) => string | undefined> = 
 /** The regex whose captures $1... and named captures refer to at this directive. */
 function captureRegex({ directive, parents }: Visit): string | undefined {
   if (directive.name === 'rewrite') return directive.args[0];
-  const location = [...parents].reverse().find((block) => isLocation(block) && ['~', '~*'].includes(block.args[0] ?? ''));
+  const location = [...parents]
+    .reverse()
+    .find((block) => isLocation(block) && ['~', '~*'].includes(block.args[0] ?? ''));
   return location?.args[1];
 }
 
@@ -180,7 +193,7 @@ const version_disclosure: NginxRule = {
     // Without server_tokens at http level every server keeps nginx's default, on.
     const http = directive.name === 'http' && config.includes(directive) && directive.children;
     if (http && !http.some((child) => child.name === 'server_tokens')) {
-      return ['no server_tokens off at http level: nginx\'s default (on) discloses its version'];
+      return ["no server_tokens off at http level: nginx's default (on) discloses its version"];
     }
     return [];
   },
@@ -190,7 +203,9 @@ const add_header_multiline: NginxRule = {
   id: 'add_header_multiline',
   check({ directive }) {
     if (directive.name !== 'add_header' || !/\n/.test(directive.args[1] ?? '')) return [];
-    return [`add_header ${directive.args[0] ?? ''}: a value spanning lines is a folded header, which clients reject or misread`];
+    return [
+      `add_header ${directive.args[0] ?? ''}: a value spanning lines is a folded header, which clients reject or misread`,
+    ];
   },
 };
 

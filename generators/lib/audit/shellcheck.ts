@@ -29,7 +29,14 @@ interface ShellcheckComment {
 function shellcheckComments(files: readonly string[], cwd: string, shell?: 'sh'): ShellcheckComment[] {
   if (files.length === 0) return [];
   // Follow `source` lines to files named relative to the script, as its `# shellcheck source=` say.
-  const args = ['--format=json1', '--external-sources', '--source-path=SCRIPTDIR', ...(shell ? [`--shell=${shell}`] : []), '--', ...files];
+  const args = [
+    '--format=json1',
+    '--external-sources',
+    '--source-path=SCRIPTDIR',
+    ...(shell ? [`--shell=${shell}`] : []),
+    '--',
+    ...files,
+  ];
   const output = runTool(SHELLCHECK, args, { cwd });
   let comments: ShellcheckComment[] | undefined;
   try {
@@ -38,7 +45,8 @@ function shellcheckComments(files: readonly string[], cwd: string, shell?: 'sh')
     throw unreadableOutput(SHELLCHECK, output);
   }
   // Exit 1 means comments; 2 and above mean a file could not be read or an option was wrong.
-  if ((output.status !== 0 && output.status !== 1) || !Array.isArray(comments)) throw unreadableOutput(SHELLCHECK, output);
+  if ((output.status !== 0 && output.status !== 1) || !Array.isArray(comments))
+    throw unreadableOutput(SHELLCHECK, output);
   return comments;
 }
 

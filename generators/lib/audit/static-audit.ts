@@ -25,7 +25,13 @@ export interface StaticAuditResult {
 }
 
 /** The scanners the static audit runs: the allow-list's other entries (testssl) belong to the live audit. */
-export const STATIC_AUDIT_SCANNERS: readonly ScannerName[] = ['bandit', 'shellcheck', 'yamllint', 'nginx-rules', 'dockerfile-rules'];
+export const STATIC_AUDIT_SCANNERS: readonly ScannerName[] = [
+  'bandit',
+  'shellcheck',
+  'yamllint',
+  'nginx-rules',
+  'dockerfile-rules',
+];
 
 const COMPOSE_FILE = 'compose.yaml';
 /** YAML the generator writes or reads, audited where present. */
@@ -52,8 +58,24 @@ export async function runStaticAudit(repositoryDirectory: string): Promise<Stati
   const result: StaticAuditResult = { findings: [], ran: [], missing: [] };
   const external: [ExternalTool, () => Finding[]][] = [
     [BANDIT, () => runBandit(repositoryDirectory, 'backend')],
-    [SHELLCHECK, () => [...shellcheckComposeHealthchecks(repositoryDirectory, COMPOSE_FILE), ...shellcheckFiles(GENERATED_SCRIPTS.filter((file) => existsSync(join(repositoryDirectory, file))), repositoryDirectory)]],
-    [YAMLLINT, () => runYamllint(repositoryDirectory, YAML_FILES.filter((file) => existsSync(join(repositoryDirectory, file))))],
+    [
+      SHELLCHECK,
+      () => [
+        ...shellcheckComposeHealthchecks(repositoryDirectory, COMPOSE_FILE),
+        ...shellcheckFiles(
+          GENERATED_SCRIPTS.filter((file) => existsSync(join(repositoryDirectory, file))),
+          repositoryDirectory,
+        ),
+      ],
+    ],
+    [
+      YAMLLINT,
+      () =>
+        runYamllint(
+          repositoryDirectory,
+          YAML_FILES.filter((file) => existsSync(join(repositoryDirectory, file))),
+        ),
+    ],
   ];
   for (const [tool, audit] of external) {
     try {

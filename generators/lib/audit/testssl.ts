@@ -39,7 +39,21 @@ const PROMISED: Record<string, RegExp> = {
   HSTS_time: /^\d+ days/,
 };
 /** The vulnerabilities the issue names: each must be tested and rated OK. */
-const VULNERABILITIES = ['heartbleed', 'CCS', 'ROBOT', 'CRIME_TLS', 'BREACH', 'POODLE_SSL', 'SWEET32', 'FREAK', 'DROWN', 'LOGJAM', 'BEAST', 'LUCKY13', 'RC4'];
+const VULNERABILITIES = [
+  'heartbleed',
+  'CCS',
+  'ROBOT',
+  'CRIME_TLS',
+  'BREACH',
+  'POODLE_SSL',
+  'SWEET32',
+  'FREAK',
+  'DROWN',
+  'LOGJAM',
+  'BEAST',
+  'LUCKY13',
+  'RC4',
+];
 const RATED_SEVERITIES = new Set(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL', 'WARN']);
 
 interface TestsslEntry {
@@ -54,15 +68,28 @@ export function testsslFindings(entries: readonly TestsslEntry[], target: Testss
   const findings: Finding[] = [];
   const byId = new Map(entries.map((entry) => [entry.id, entry]));
   for (const entry of entries) {
-    if (RATED_SEVERITIES.has(entry.severity)) findings.push({ scanner: 'testssl', id: entry.id, location, message: `${entry.severity}: ${entry.finding}` });
+    if (RATED_SEVERITIES.has(entry.severity))
+      findings.push({ scanner: 'testssl', id: entry.id, location, message: `${entry.severity}: ${entry.finding}` });
   }
   for (const [id, expected] of Object.entries(PROMISED)) {
     const entry = byId.get(id);
-    if (!entry || !expected.test(entry.finding)) findings.push({ scanner: 'testssl', id: `promised:${id}`, location, message: `expected ${expected.source}, got ${entry ? `"${entry.finding}"` : 'no result'}` });
+    if (!entry || !expected.test(entry.finding))
+      findings.push({
+        scanner: 'testssl',
+        id: `promised:${id}`,
+        location,
+        message: `expected ${expected.source}, got ${entry ? `"${entry.finding}"` : 'no result'}`,
+      });
   }
   for (const id of VULNERABILITIES) {
     const entry = byId.get(id);
-    if (entry?.severity !== 'OK') findings.push({ scanner: 'testssl', id: `promised:${id}`, location, message: `expected not vulnerable (OK), got ${entry ? `${entry.severity} "${entry.finding}"` : 'no result'}` });
+    if (entry?.severity !== 'OK')
+      findings.push({
+        scanner: 'testssl',
+        id: `promised:${id}`,
+        location,
+        message: `expected not vulnerable (OK), got ${entry ? `${entry.severity} "${entry.finding}"` : 'no result'}`,
+      });
   }
   return findings;
 }
@@ -96,10 +123,29 @@ async function runTestsslOnce(target: TestsslTarget, timeoutMs: number): Promise
   const workspace = mkdtempSync(join(tmpdir(), 'testssl-'));
   const jsonFile = join(workspace, 'findings.json');
   const args = [
-    '--quiet', '--color', '0', '--warnings', 'off', '--connect-timeout', '30', '--openssl-timeout', '30',
-    '--jsonfile', jsonFile, '--ip', '127.0.0.1', '--nodns', 'none',
+    '--quiet',
+    '--color',
+    '0',
+    '--warnings',
+    'off',
+    '--connect-timeout',
+    '30',
+    '--openssl-timeout',
+    '30',
+    '--jsonfile',
+    jsonFile,
+    '--ip',
+    '127.0.0.1',
+    '--nodns',
+    'none',
     ...(target.caFiles.length > 0 ? ['--add-ca', target.caFiles.join(',')] : []),
-    '-p', '-s', '-f', '-S', '-P', '-h', '-U',
+    '-p',
+    '-s',
+    '-f',
+    '-S',
+    '-P',
+    '-h',
+    '-U',
     `https://${target.serverName}:${target.port}/`,
   ];
   const started = Date.now();
@@ -124,7 +170,9 @@ async function runTestsslOnce(target: TestsslTarget, timeoutMs: number): Promise
     try {
       entries = JSON.parse(readFileSync(jsonFile, 'utf8')) as TestsslEntry[];
     } catch (error) {
-      throw new Error(`testssl wrote no readable JSON (${(error as Error).message}); its output:\n${screen.slice(-2000)}`);
+      throw new Error(
+        `testssl wrote no readable JSON (${(error as Error).message}); its output:\n${screen.slice(-2000)}`,
+      );
     }
     return { findings: testsslFindings(entries, target), screen, seconds: Math.round((Date.now() - started) / 1000) };
   } finally {

@@ -27,9 +27,15 @@ rules:
 const PARSABLE_LINE = /^(.*):(\d+):(\d+): \[(error|warning)\] (.*?)(?: \(([\w-]+)\))?$/;
 
 /** Findings on `files` (relative to the repository), warnings included, located as `path:line`. */
-export function runYamllint(repositoryDirectory: string, files: readonly string[], config = YAMLLINT_CONFIG): Finding[] {
+export function runYamllint(
+  repositoryDirectory: string,
+  files: readonly string[],
+  config = YAMLLINT_CONFIG,
+): Finding[] {
   if (files.length === 0) return [];
-  const output = runTool(YAMLLINT, ['--format', 'parsable', '--config-data', config, '--', ...files], { cwd: repositoryDirectory });
+  const output = runTool(YAMLLINT, ['--format', 'parsable', '--config-data', config, '--', ...files], {
+    cwd: repositoryDirectory,
+  });
   // Exit 1 means errors were found; warnings alone exit 0; anything else is yamllint failing.
   if (output.status !== 0 && output.status !== 1) throw unreadableOutput(YAMLLINT, output);
   const lines = output.stdout.split('\n').filter((line) => line.trim() !== '');
@@ -37,7 +43,12 @@ export function runYamllint(repositoryDirectory: string, files: readonly string[
     const match = PARSABLE_LINE.exec(line);
     if (match === null) throw unreadableOutput(YAMLLINT, output);
     const [, file, row, column, level, text, rule = 'syntax'] = match;
-    return { scanner: 'yamllint', id: rule, location: `${file}:${row}`, message: `${level} at column ${column}: ${text}` };
+    return {
+      scanner: 'yamllint',
+      id: rule,
+      location: `${file}:${row}`,
+      message: `${level} at column ${column}: ${text}`,
+    };
   });
   if (output.status === 1 && findings.length === 0) throw unreadableOutput(YAMLLINT, output);
   return findings;

@@ -8,7 +8,14 @@ import { basename, resolve } from 'node:path';
 import type { Field, FieldKey } from '../answers/field.js';
 import { FIELD_LIST } from '../answers/fields.js';
 import { valueAt } from '../answers/nesting.js';
-import { completeWithDefaults, flattenDocument, serialiseAnswers, validateSupplied, type RawSource, type SuppliedAnswers } from '../answers/resolve.js';
+import {
+  completeWithDefaults,
+  flattenDocument,
+  serialiseAnswers,
+  validateSupplied,
+  type RawSource,
+  type SuppliedAnswers,
+} from '../answers/resolve.js';
 import type { Answers } from '../answers/types.js';
 import { ExitCode, InvalidAnswersError, UserError, type AnswerProblem } from '../errors.js';
 import { PACKAGE_NAME } from '../package-info.js';
@@ -66,7 +73,9 @@ export async function collectAnswers({ root, options, ask, log }: AnswerRequest)
   const { answers, defaulted } = completeWithDefaults(supplied, destinationName);
   if (defaulted.length > 0 && !ask) {
     const serialised = serialiseAnswers(answers);
-    log.info(`Defaults used for: ${defaulted.map((key) => `${key}=${JSON.stringify(valueAt(serialised, key))}`).join(', ')}`);
+    log.info(
+      `Defaults used for: ${defaulted.map((key) => `${key}=${JSON.stringify(valueAt(serialised, key))}`).join(', ')}`,
+    );
   }
   return answers;
 }
@@ -82,7 +91,10 @@ function readStoredAnswers(root: string): unknown {
   try {
     return (JSON.parse(text) as Record<string, unknown>)[PACKAGE_NAME];
   } catch (error) {
-    throw new UserError(`${STORED_CONFIG_FILE} is not valid JSON (${(error as Error).message}); fix or remove it.`, ExitCode.invalidAnswers);
+    throw new UserError(
+      `${STORED_CONFIG_FILE} is not valid JSON (${(error as Error).message}); fix or remove it.`,
+      ExitCode.invalidAnswers,
+    );
   }
 }
 

@@ -23,17 +23,29 @@ import type { RunLog } from './run-log.js';
 export type RunMode = 'write' | 'check' | 'dry-run';
 
 /** Throws a UserError for drift (--check, exit 4) and for conflicts left in files (exit 3). */
-export function writeStack(root: string, answers: Answers, files: readonly TemplateFile[], mode: RunMode, log: RunLog): void {
+export function writeStack(
+  root: string,
+  answers: Answers,
+  files: readonly TemplateFile[],
+  mode: RunMode,
+  log: RunLog,
+): void {
   const model = buildStackModel(answers);
   const read = (path: string) => readIfFile(resolveInside(root, path));
   const plan = planRun({ rendered: renderStack(model, files), read, generatorVersion: PACKAGE_VERSION });
   const config = storedConfigContent(read(STORED_CONFIG_FILE), GENERATOR_KEY, serialiseAnswers(answers));
-  const operations: FileOperation[] = config === read(STORED_CONFIG_FILE) ? plan.operations : [...plan.operations, { op: 'write', path: STORED_CONFIG_FILE, content: config }];
+  const operations: FileOperation[] =
+    config === read(STORED_CONFIG_FILE)
+      ? plan.operations
+      : [...plan.operations, { op: 'write', path: STORED_CONFIG_FILE, content: config }];
 
   if (mode === 'check') {
     const drifted = [...new Set(operations.map((operation) => operation.path))];
     if (drifted.length > 0) {
-      throw new UserError(`Drift: a run would change ${drifted.length} file${drifted.length === 1 ? '' : 's'}:\n${drifted.map((path) => `  ${path}`).join('\n')}`, ExitCode.driftFound);
+      throw new UserError(
+        `Drift: a run would change ${drifted.length} file${drifted.length === 1 ? '' : 's'}:\n${drifted.map((path) => `  ${path}`).join('\n')}`,
+        ExitCode.driftFound,
+      );
     }
     log.ok('No drift: the repository is what the generator would write.');
     return;
@@ -45,26 +57,41 @@ export function writeStack(root: string, answers: Answers, files: readonly Templ
   // Every path is checked before anything is written, secrets included.
   for (const path of [SECRETS_DIRECTORY, ...operations.map((operation) => operation.path)]) assertNoSymlink(root, path);
   // Secrets first: a stack on disk always has its secrets.
-  const secrets = ensureSecrets(root, model.secrets.filter((secret) => secret.generated).map((secret) => secret.name), { serverName: answers.serverName });
+  const secrets = ensureSecrets(
+    root,
+    model.secrets.filter((secret) => secret.generated).map((secret) => secret.name),
+    { serverName: answers.serverName },
+  );
   applyOperations(root, operations);
   for (const line of describePlan(plan.actions, [])) log.info(line);
   if (secrets.created.length > 0) log.info(`Generated secrets (values not shown): ${secrets.created.join(', ')}`);
   if (secrets.upgraded.includes('redis_acl')) {
     // A Swarm secret cannot change in place: stack deploy refuses a new content under the same name.
-    const onSwarm = answers.swarm ? `; on a swarm, where a secret cannot change in place, remove the stack (docker stack rm ${answers.projectName}; its volumes stay) before docker stack deploy` : '';
-    log.info(`Upgraded ${SECRETS_DIRECTORY}/${SECRET_FILES.redis_acl} to the stack's Redis users (the backend keeps its password): docker compose up -d redis backend${onSwarm}`);
+    const onSwarm = answers.swarm
+      ? `; on a swarm, where a secret cannot change in place, remove the stack (docker stack rm ${answers.projectName}; its volumes stay) before docker stack deploy`
+      : '';
+    log.info(
+      `Upgraded ${SECRETS_DIRECTORY}/${SECRET_FILES.redis_acl} to the stack's Redis users (the backend keeps its password): docker compose up -d redis backend${onSwarm}`,
+    );
   }
   if (secrets.tooOpen.includes('tls_key')) {
-    log.info(`Warning: ${SECRETS_DIRECTORY}/${SECRET_FILES.tls_key} can be read by every user in nginx's container, its workers too. After docker compose up -d (nginx's master can then read a key only its owner may), run: chmod 0400 ${SECRETS_DIRECTORY}/${SECRET_FILES.tls_key}`);
+    log.info(
+      `Warning: ${SECRETS_DIRECTORY}/${SECRET_FILES.tls_key} can be read by every user in nginx's container, its workers too. After docker compose up -d (nginx's master can then read a key only its owner may), run: chmod 0400 ${SECRETS_DIRECTORY}/${SECRET_FILES.tls_key}`,
+    );
   }
-  if (secrets.edited.includes('redis_acl')) log.info(`Warning: ${SECRETS_DIRECTORY}/${SECRET_FILES.redis_acl} was edited, so it is left as it is: it must define the users "${REDIS_BACKEND_USER}" and "${REDIS_HEALTHCHECK_USER}" (README.md, "Redis users"), or delete it to have it derived again`);
+  if (secrets.edited.includes('redis_acl'))
+    log.info(
+      `Warning: ${SECRETS_DIRECTORY}/${SECRET_FILES.redis_acl} was edited, so it is left as it is: it must define the users "${REDIS_BACKEND_USER}" and "${REDIS_HEALTHCHECK_USER}" (README.md, "Redis users"), or delete it to have it derived again`,
+    );
   if (plan.conflicted.length > 0) {
     throw new UserError(
       `Merge conflicts: your edits and the new templates changed the same lines in:\n${plan.conflicted.map((path) => `  ${path}`).join('\n')}\nResolve the <<<<<<< / >>>>>>> blocks, then re-run.`,
       ExitCode.mergeConflicts,
     );
   }
-  const onSwarm = answers.swarm ? `; on a swarm: docker stack deploy -c stack.yaml ${answers.projectName} (README.md, "Deploy to a swarm")` : '';
+  const onSwarm = answers.swarm
+    ? `; on a swarm: docker stack deploy -c stack.yaml ${answers.projectName} (README.md, "Deploy to a swarm")`
+    : '';
   log.ok(`Stack "${answers.projectName}" written. Start it with: docker compose up -d --build${onSwarm}`);
 }
 

@@ -25,11 +25,27 @@ export interface PinnedImage {
 }
 
 export const PINNED_IMAGES = {
-  nginx: { repository: 'nginx', tag: '1.30.5-trixie', digest: 'sha256:e9f347c65f318767714e8b0eccfd6b558d00fb92630791fb6cd901fcdf7f6fdd' },
+  nginx: {
+    repository: 'nginx',
+    tag: '1.30.5-trixie',
+    digest: 'sha256:e9f347c65f318767714e8b0eccfd6b558d00fb92630791fb6cd901fcdf7f6fdd',
+  },
   // postgres 18 moved its data to /var/lib/postgresql/<major>; 17 keeps /var/lib/postgresql/data.
-  postgres: { repository: 'postgres', tag: '17.11-bookworm', digest: 'sha256:639ab7ceb90e13123085b741fb31ef493fba25463002f6da665352e7b534b652' },
-  redis: { repository: 'redis', tag: '7.4.11-bookworm', digest: 'sha256:c6eabf748fc7a61dbb5a705c78bcf3d6377b1127a97d0ce965c11c44ba46896f' },
-  python: { repository: 'python', tag: '3.11.16-slim-bookworm', digest: 'sha256:c425d915a89a6dcd3183b1797ad9bd8878caff5a417f6371c8df93c8ea8b727f' },
+  postgres: {
+    repository: 'postgres',
+    tag: '17.11-bookworm',
+    digest: 'sha256:639ab7ceb90e13123085b741fb31ef493fba25463002f6da665352e7b534b652',
+  },
+  redis: {
+    repository: 'redis',
+    tag: '7.4.11-bookworm',
+    digest: 'sha256:c6eabf748fc7a61dbb5a705c78bcf3d6377b1127a97d0ce965c11c44ba46896f',
+  },
+  python: {
+    repository: 'python',
+    tag: '3.11.16-slim-bookworm',
+    digest: 'sha256:c425d915a89a6dcd3183b1797ad9bd8878caff5a417f6371c8df93c8ea8b727f',
+  },
 } as const satisfies Record<string, PinnedImage>;
 
 /** `name:tag@sha256:...`: Docker and Compose run the digest; the tag stays for people and Renovate. */

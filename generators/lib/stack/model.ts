@@ -5,12 +5,33 @@
  */
 import { ALL_INTERFACES, type Answers, type RestartPolicy } from '../answers/types.js';
 import type { Route } from '../answers/routes.js';
-import { BACKEND_HEALTH_PATH, BACKEND_PORT, DB_OWNER_ROLE, NGINX_HEALTH_PATH, NGINX_HEALTH_PORT, NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from '../contract.js';
+import {
+  BACKEND_HEALTH_PATH,
+  BACKEND_PORT,
+  DB_OWNER_ROLE,
+  NGINX_HEALTH_PATH,
+  NGINX_HEALTH_PORT,
+  NGINX_HTTP_PORT,
+  NGINX_HTTPS_PORT,
+} from '../contract.js';
 import { DATA_DIRECTORIES, IMAGES } from './images.js';
 import { NGINX_CONFIG, POSTGRES_ROLES_SCRIPT, POSTGRES_ROLES_SCRIPT_MOUNT } from './repository-paths.js';
 import { REDIS_BACKEND_USER, REDIS_HEALTHCHECK_USER } from '../redis-acl.js';
 import { SECRET_FILES, secretMountPath, secretPath, type SecretName } from './secret-names.js';
-import { entryLimits, GUNICORN_KEEPALIVE_SECONDS, GUNICORN_THREADS, UPSTREAM_KEEPALIVE_TIMEOUT_SECONDS, gunicornWorkers, nginxSettings, postgresSettings, redisSettings, tmpfsMount, type EntryLimits, type NginxSettings, type TmpfsMount } from './tuning.js';
+import {
+  entryLimits,
+  GUNICORN_KEEPALIVE_SECONDS,
+  GUNICORN_THREADS,
+  UPSTREAM_KEEPALIVE_TIMEOUT_SECONDS,
+  gunicornWorkers,
+  nginxSettings,
+  postgresSettings,
+  redisSettings,
+  tmpfsMount,
+  type EntryLimits,
+  type NginxSettings,
+  type TmpfsMount,
+} from './tuning.js';
 
 export type ServiceName = 'nginx' | 'backend' | 'postgres' | 'redis';
 export type NetworkName = 'frontend-network' | 'backend-network';
@@ -213,8 +234,16 @@ export const HSTS_HEADER = 'max-age=63072000';
 export const HSTS_PRELOAD_HEADER = `${HSTS_HEADER}; includeSubDomains; preload`;
 
 export const NETWORKS: Record<NetworkName, NetworkModel> = {
-  'frontend-network': { name: 'frontend-network', internal: false, purpose: 'public side: nginx and the backend it proxies to' },
-  'backend-network': { name: 'backend-network', internal: true, purpose: 'private side, no route out: the backend and its data stores' },
+  'frontend-network': {
+    name: 'frontend-network',
+    internal: false,
+    purpose: 'public side: nginx and the backend it proxies to',
+  },
+  'backend-network': {
+    name: 'backend-network',
+    internal: true,
+    purpose: 'private side, no route out: the backend and its data stores',
+  },
 };
 
 /** Least privilege: each service joins only the networks it talks on. */
@@ -261,7 +290,8 @@ export function buildComposeModel(answers: Answers): ComposeModel {
     redis: answers.redis,
     restartPolicy: answers.restart,
     tls: tlsModel(answers),
-    ignoredPaths: answers.tls === 'provided' && answers.tlsKey && !answers.tlsKey.startsWith('/') ? [`/${answers.tlsKey}`] : [],
+    ignoredPaths:
+      answers.tls === 'provided' && answers.tlsKey && !answers.tlsKey.startsWith('/') ? [`/${answers.tlsKey}`] : [],
     backendPort: BACKEND_PORT,
     backendThreads: GUNICORN_THREADS,
     backendKeepAliveSeconds: GUNICORN_KEEPALIVE_SECONDS,
@@ -347,7 +377,11 @@ export function backendImageName(projectName: string): string {
  * (open_by_handle_at: the "Shocker" escape through a bind mount). Bind mounts are read-only and the
  * root filesystem too, so overriding write permissions gains nothing.
  */
-const TLS_KEY_READER: AddedCapability = { capability: 'DAC_OVERRIDE', reason: 'let the master (root) read the TLS key, 0400 and the host user\'s', forFileSecrets: true };
+const TLS_KEY_READER: AddedCapability = {
+  capability: 'DAC_OVERRIDE',
+  reason: "let the master (root) read the TLS key, 0400 and the host user's",
+  forFileSecrets: true,
+};
 
 function nginxService(answers: Answers): ServiceModel {
   const publishedPorts: PublishedPort[] = [
@@ -367,7 +401,15 @@ function nginxService(answers: Answers): ServiceModel {
     dependsOn: ['backend'],
     healthcheck: {
       // The loopback-only listener: the published ports never reach it.
-      test: ['CMD', 'curl', '--fail', '--silent', '--output', '/dev/null', `http://127.0.0.1:${NGINX_HEALTH_PORT}${NGINX_HEALTH_PATH}`],
+      test: [
+        'CMD',
+        'curl',
+        '--fail',
+        '--silent',
+        '--output',
+        '/dev/null',
+        `http://127.0.0.1:${NGINX_HEALTH_PORT}${NGINX_HEALTH_PATH}`,
+      ],
       ...HEALTH_TIMING,
       startPeriod: '10s',
     },
@@ -388,7 +430,9 @@ function nginxService(answers: Answers): ServiceModel {
 }
 
 function backendService(answers: Answers): ServiceModel {
-  const secrets: SecretName[] = answers.redis ? ['django_secret_key', 'db_password', 'redis_password'] : ['django_secret_key', 'db_password'];
+  const secrets: SecretName[] = answers.redis
+    ? ['django_secret_key', 'db_password', 'redis_password']
+    : ['django_secret_key', 'db_password'];
   const environment = [
     { name: 'DJANGO_SECRET_KEY_FILE', value: secretMountPath('django_secret_key') },
     { name: 'POSTGRES_HOST', value: 'postgres' },
@@ -397,7 +441,11 @@ function backendService(answers: Answers): ServiceModel {
     { name: 'DB_PASSWORD_FILE', value: secretMountPath('db_password') },
   ];
   if (answers.redis) {
-    environment.push({ name: 'REDIS_HOST', value: 'redis' }, { name: 'REDIS_USER', value: REDIS_BACKEND_USER }, { name: 'REDIS_PASSWORD_FILE', value: secretMountPath('redis_password') });
+    environment.push(
+      { name: 'REDIS_HOST', value: 'redis' },
+      { name: 'REDIS_USER', value: REDIS_BACKEND_USER },
+      { name: 'REDIS_PASSWORD_FILE', value: secretMountPath('redis_password') },
+    );
   }
   // gunicorn reads its worker count from WEB_CONCURRENCY.
   environment.push({ name: 'WEB_CONCURRENCY', value: String(gunicornWorkers(answers.memory.backend.bytes)) });
@@ -417,7 +465,12 @@ function backendService(answers: Answers): ServiceModel {
     dependsOn: answers.redis ? ['postgres', 'redis'] : ['postgres'],
     healthcheck: { test: ['CMD', 'python', '-c', probe], ...HEALTH_TIMING, startPeriod: '30s' },
     memoryLimit: answers.memory.backend.text,
-    hardening: { user: IMAGE_USERS.backend, capAdd: [], tmpfs: [tmpfsMount('/tmp', answers.memory.backend.bytes)], pidsLimit: 128 },
+    hardening: {
+      user: IMAGE_USERS.backend,
+      capAdd: [],
+      tmpfs: [tmpfsMount('/tmp', answers.memory.backend.bytes)],
+      pidsLimit: 128,
+    },
   };
 }
 
@@ -446,12 +499,22 @@ function postgresService(answers: Answers): ServiceModel {
       { name: 'POSTGRES_PASSWORD_FILE', value: secretMountPath('db_owner_password') },
       { name: 'APP_DB_USER', value: answers.dbUser },
     ],
-    volumes: [`postgres_data:${DATA_DIRECTORIES.postgres}`, `./${POSTGRES_ROLES_SCRIPT}:${POSTGRES_ROLES_SCRIPT_MOUNT}:ro`],
+    volumes: [
+      `postgres_data:${DATA_DIRECTORIES.postgres}`,
+      `./${POSTGRES_ROLES_SCRIPT}:${POSTGRES_ROLES_SCRIPT_MOUNT}:ro`,
+    ],
     dependsOn: [],
     healthcheck: {
       // TCP on 127.0.0.1, not the socket: during first-run initialisation the image runs a
       // temporary server on the socket only, which must not count as ready.
-      test: ['CMD', 'pg_isready', '--host=127.0.0.1', '--port=5432', `--username=${answers.dbUser}`, `--dbname=${answers.dbName}`],
+      test: [
+        'CMD',
+        'pg_isready',
+        '--host=127.0.0.1',
+        '--port=5432',
+        `--username=${answers.dbUser}`,
+        `--dbname=${answers.dbName}`,
+      ],
       ...HEALTH_TIMING,
       startPeriod: '30s',
     },
@@ -460,7 +523,12 @@ function postgresService(answers: Answers): ServiceModel {
     // Started as its own user, the image's entrypoint skips the root-only chown and privilege
     // drop, so no capability is needed. The data volume takes the image's ownership of
     // /var/lib/postgresql/data (postgres) when Compose creates it.
-    hardening: { user: IMAGE_USERS.postgres, capAdd: [], tmpfs: ['/tmp', '/var/run/postgresql'].map((target) => tmpfsMount(target, answers.memory.postgres.bytes)), pidsLimit: tuning.maxConnections + 50 },
+    hardening: {
+      user: IMAGE_USERS.postgres,
+      capAdd: [],
+      tmpfs: ['/tmp', '/var/run/postgresql'].map((target) => tmpfsMount(target, answers.memory.postgres.bytes)),
+      pidsLimit: tuning.maxConnections + 50,
+    },
   };
 }
 
@@ -471,10 +539,14 @@ function redisService(answers: Answers): ServiceModel {
     image: IMAGES.redis,
     command: [
       'redis-server',
-      '--aclfile', secretMountPath('redis_acl'),
-      '--appendonly', 'yes',
-      '--maxmemory', redisSettings(answers.memory.redis.bytes).maxmemory,
-      '--maxmemory-policy', redisSettings(answers.memory.redis.bytes).maxmemoryPolicy,
+      '--aclfile',
+      secretMountPath('redis_acl'),
+      '--appendonly',
+      'yes',
+      '--maxmemory',
+      redisSettings(answers.memory.redis.bytes).maxmemory,
+      '--maxmemory-policy',
+      redisSettings(answers.memory.redis.bytes).maxmemoryPolicy,
     ],
     publishedPorts: [],
     ports: [],
@@ -487,11 +559,19 @@ function redisService(answers: Answers): ServiceModel {
     healthcheck: {
       // An unauthenticated PING answers NOAUTH with exit code 0, so require PONG. --askpass reads
       // the password from stdin: it never appears in argv or in the environment.
-      test: ['CMD-SHELL', `redis-cli --user ${REDIS_HEALTHCHECK_USER} --askpass ping < ${secretMountPath('redis_healthcheck_password')} | grep -qx PONG`],
+      test: [
+        'CMD-SHELL',
+        `redis-cli --user ${REDIS_HEALTHCHECK_USER} --askpass ping < ${secretMountPath('redis_healthcheck_password')} | grep -qx PONG`,
+      ],
       ...HEALTH_TIMING,
       startPeriod: '10s',
     },
     memoryLimit: answers.memory.redis.text,
-    hardening: { user: IMAGE_USERS.redis, capAdd: [], tmpfs: [tmpfsMount('/tmp', answers.memory.redis.bytes)], pidsLimit: 64 },
+    hardening: {
+      user: IMAGE_USERS.redis,
+      capAdd: [],
+      tmpfs: [tmpfsMount('/tmp', answers.memory.redis.bytes)],
+      pidsLimit: 64,
+    },
   };
 }

@@ -14,8 +14,23 @@
  */
 import type { RestartPolicy } from '../answers/types.js';
 import { formatMebibytes, parseMemorySize } from '../answers/memory-size.js';
-import type { AddedCapability, Healthcheck, NetworkModel, NginxUpstream, SecretModel, ServiceModel, ServiceName, ComposeModel, VolumeModel } from './model.js';
-import { NGINX_CONFIG, POSTGRES_ROLES_SCRIPT, POSTGRES_ROLES_SCRIPT_MOUNT, SWARM_NGINX_CONFIG } from './repository-paths.js';
+import type {
+  AddedCapability,
+  Healthcheck,
+  NetworkModel,
+  NginxUpstream,
+  SecretModel,
+  ServiceModel,
+  ServiceName,
+  ComposeModel,
+  VolumeModel,
+} from './model.js';
+import {
+  NGINX_CONFIG,
+  POSTGRES_ROLES_SCRIPT,
+  POSTGRES_ROLES_SCRIPT_MOUNT,
+  SWARM_NGINX_CONFIG,
+} from './repository-paths.js';
 import type { TmpfsMount } from './tuning.js';
 
 /** The newest stack file format Docker Engine 20.10's schema knows. */
@@ -28,7 +43,6 @@ export const SWARM_DNS = '127.0.0.11';
 export const BACKEND_IMAGE_VARIABLE = 'BACKEND_IMAGE';
 
 const BACKEND: ServiceName = 'backend';
-
 
 export interface HostPort {
   target: number;
@@ -180,7 +194,8 @@ function placement(name: ServiceName): { constraints: string[]; preferences: { s
       return {
         constraints: ['node.role == manager'],
         preferences: [],
-        reason: 'on a manager: its host-mode port is where DNS points, and its configuration is a bind mount from this repository there',
+        reason:
+          'on a manager: its host-mode port is where DNS points, and its configuration is a bind mount from this repository there',
       };
     case 'backend':
       return { constraints: [], preferences: [{ spread: 'node.id' }], reason: 'replicas spread over the nodes' };
@@ -218,14 +233,18 @@ function swarmVolumes(service: ServiceModel): string[] {
   const composeSource = `./${NGINX_CONFIG}:`;
   return service.volumes
     .filter((volume) => !volume.startsWith(`./${POSTGRES_ROLES_SCRIPT}:`))
-    .map((volume) => (volume.startsWith(composeSource) ? `./${SWARM_NGINX_CONFIG}:${volume.slice(composeSource.length)}` : volume));
+    .map((volume) =>
+      volume.startsWith(composeSource) ? `./${SWARM_NGINX_CONFIG}:${volume.slice(composeSource.length)}` : volume,
+    );
 }
 
 /** PostgreSQL's roles script, as a Swarm config: the data node may not hold the repository. */
 const POSTGRES_ROLES_CONFIG = 'postgres_roles';
 
 function swarmConfigs(service: ServiceModel): { source: string; target: string }[] {
-  return service.volumes.some((volume) => volume.startsWith(`./${POSTGRES_ROLES_SCRIPT}:`)) ? [{ source: POSTGRES_ROLES_CONFIG, target: POSTGRES_ROLES_SCRIPT_MOUNT }] : [];
+  return service.volumes.some((volume) => volume.startsWith(`./${POSTGRES_ROLES_SCRIPT}:`))
+    ? [{ source: POSTGRES_ROLES_CONFIG, target: POSTGRES_ROLES_SCRIPT_MOUNT }]
+    : [];
 }
 
 function swarmService(model: ComposeModel, service: ServiceModel, replicas: number): SwarmService {
@@ -240,12 +259,20 @@ function swarmService(model: ComposeModel, service: ServiceModel, replicas: numb
     user: service.hardening.user,
     // A Swarm secret is a copy owned by root (mode set below): root reads it without overriding.
     capAdd: service.hardening.capAdd.filter((added) => !added.forFileSecrets),
-    ports: service.publishedPorts.map((port) => ({ target: port.containerPort, published: port.hostPort, protocol: 'tcp', mode: 'host' })),
+    ports: service.publishedPorts.map((port) => ({
+      target: port.containerPort,
+      published: port.hostPort,
+      protocol: 'tcp',
+      mode: 'host',
+    })),
     networks: service.networks,
     secrets: service.secrets,
     // Only nginx's master, as root, reads the TLS key; its workers cannot.
     secretModes: service.secrets.includes('tls_key') ? { tls_key: 0o400 } : {},
-    environment: service.name === BACKEND ? [...service.environment, { name: 'DRAIN_SECONDS', value: String(BACKEND_DRAIN_SECONDS) }] : service.environment,
+    environment:
+      service.name === BACKEND
+        ? [...service.environment, { name: 'DRAIN_SECONDS', value: String(BACKEND_DRAIN_SECONDS) }]
+        : service.environment,
     volumes: swarmVolumes(service),
     configs: swarmConfigs(service),
     tmpfs: tmpfsMounts(service),
@@ -270,12 +297,22 @@ function swarmService(model: ComposeModel, service: ServiceModel, replicas: numb
 function memoryCost(services: readonly SwarmService[]): SwarmStackModel['memory'] {
   const rows = services.map((service) => {
     const perReplica = bytesOf(service.deploy.resources.limits.memory);
-    return { service: service.name, replicas: service.deploy.replicas, perReplica, totalBytes: perReplica * service.deploy.replicas };
+    return {
+      service: service.name,
+      replicas: service.deploy.replicas,
+      perReplica,
+      totalBytes: perReplica * service.deploy.replicas,
+    };
   });
   const total = rows.reduce((sum, row) => sum + row.totalBytes, 0);
   const backend = rows.find((row) => row.service === BACKEND)!;
   return {
-    rows: rows.map((row) => ({ service: row.service, replicas: row.replicas, perReplica: formatMebibytes(row.perReplica), total: formatMebibytes(row.totalBytes) })),
+    rows: rows.map((row) => ({
+      service: row.service,
+      replicas: row.replicas,
+      perReplica: formatMebibytes(row.perReplica),
+      total: formatMebibytes(row.totalBytes),
+    })),
     total: formatMebibytes(total),
     duringUpdate: formatMebibytes(total + backend.perReplica),
   };
@@ -284,35 +321,75 @@ function memoryCost(services: readonly SwarmService[]): SwarmStackModel['memory'
 /** Each measure of the stack's Security section, on Compose and on Swarm. */
 export function swarmEnforcement(model: ComposeModel, services: readonly SwarmService[]): SwarmEnforcement[] {
   const restart = SWARM_RESTART_CONDITIONS[model.restartPolicy];
-  const listed = (mounts: { service: string; mount: TmpfsMount }[]) => mounts.map(({ service, mount }) => `${service} ${mount.target} ${mount.size}`).join(', ');
+  const listed = (mounts: { service: string; mount: TmpfsMount }[]) =>
+    mounts.map(({ service, mount }) => `${service} ${mount.target} ${mount.size}`).join(', ');
   const tmpfs = listed(services.flatMap((service) => service.tmpfs.map((mount) => ({ service: service.name, mount }))));
-  const composeTmpfs = listed(model.services.flatMap((service) => service.hardening.tmpfs.map((mount) => ({ service: service.name, mount }))));
-  const users = model.services.filter((service) => service.hardening.user).map((service) => service.name).join(', ');
+  const composeTmpfs = listed(
+    model.services.flatMap((service) => service.hardening.tmpfs.map((mount) => ({ service: service.name, mount }))),
+  );
+  const users = model.services
+    .filter((service) => service.hardening.user)
+    .map((service) => service.name)
+    .join(', ');
   const addedBack = (list: readonly { name: string; capAdd: readonly AddedCapability[] }[]) =>
-    list.filter((service) => service.capAdd.length > 0).map((service) => `${service.name} adds back ${service.capAdd.map((cap) => cap.capability).join(', ')}`).join('; ');
+    list
+      .filter((service) => service.capAdd.length > 0)
+      .map((service) => `${service.name} adds back ${service.capAdd.map((cap) => cap.capability).join(', ')}`)
+      .join('; ');
   const added = addedBack(model.services.map((service) => ({ name: service.name, capAdd: service.hardening.capAdd })));
   // Swarm's own list: it needs no DAC_OVERRIDE for the TLS key, root's own copy there.
   const addedOnSwarm = addedBack(services);
-  const row = (measure: string, compose: string, swarm: string, enforcedBySwarm = true): SwarmEnforcement => ({ measure, compose, swarm, enforcedBySwarm });
+  const sameOnBoth = addedOnSwarm === added;
+  const capabilitiesAdded = sameOnBoth ? added : `Compose: ${added}; Swarm: ${addedOnSwarm || 'none'}`;
+  const row = (measure: string, compose: string, swarm: string, enforcedBySwarm = true): SwarmEnforcement => ({
+    measure,
+    compose,
+    swarm,
+    enforcedBySwarm,
+  });
   return [
-    row('Data stores on a network with no route out', '`internal: true` bridge network', '`internal: true` overlay network'),
+    row(
+      'Data stores on a network with no route out',
+      '`internal: true` bridge network',
+      '`internal: true` overlay network',
+    ),
     row(
       'Only nginx publishes a port',
       '`ports` on nginx only, on the answered bind address',
       'host-mode `ports` on nginx only, on the manager node it runs on, on every address of that node (a Swarm port has no bind address, so `swarm` requires `bindAddress: "*"`)',
     ),
-    row('Each service only its own secrets, read through `*_FILE`', 'Compose secrets from `secrets/`, granted per service', 'Swarm secrets from the same files (encrypted in the managers\' Raft log, on tmpfs in the tasks), granted per service the same way'),
-    row('Memory limits', '`deploy.resources.limits.memory` per container', 'the same limit per replica, and reserved as well, so the scheduler never overcommits a node'),
+    row(
+      'Each service only its own secrets, read through `*_FILE`',
+      'Compose secrets from `secrets/`, granted per service',
+      "Swarm secrets from the same files (encrypted in the managers' Raft log, on tmpfs in the tasks), granted per service the same way",
+    ),
+    row(
+      'Memory limits',
+      '`deploy.resources.limits.memory` per container',
+      'the same limit per replica, and reserved as well, so the scheduler never overcommits a node',
+    ),
     row('Read-only root filesystems', '`read_only: true`', '`read_only: true`'),
-    row('Writable paths as sized tmpfs', `\`tmpfs:\` list with \`size=\`: ${composeTmpfs}`, `\`type: tmpfs\` mounts with the same sizes (stack deploy does not apply the short list), and /dev/shm: ${tmpfs}`),
-    row(`All capabilities dropped${added ? ` (${addedOnSwarm === added ? added : `Compose: ${added}; Swarm: ${addedOnSwarm || 'none'}`})` : ''}`, '`cap_drop: [ALL]`, `cap_add`', '`cap_drop: [ALL]`, `cap_add` (honoured by stack deploy from Docker 20.10)'),
+    row(
+      'Writable paths as sized tmpfs',
+      `\`tmpfs:\` list with \`size=\`: ${composeTmpfs}`,
+      `\`type: tmpfs\` mounts with the same sizes (stack deploy does not apply the short list), and /dev/shm: ${tmpfs}`,
+    ),
+    row(
+      `All capabilities dropped${added ? ` (${capabilitiesAdded})` : ''}`,
+      '`cap_drop: [ALL]`, `cap_add`',
+      '`cap_drop: [ALL]`, `cap_add` (honoured by stack deploy from Docker 20.10)',
+    ),
     row(`Non-root users: ${users}`, '`user:`', '`user:`'),
     row(
       'Healthchecks that can fail',
       '`healthcheck`; `depends_on` waits for healthy',
-      '`healthcheck`; a task counts as running only once healthy, which gates rolling updates. Nothing orders start-up (`depends_on` is ignored): nginx resolves the backend per request, and the backend\'s `/health/` answers 503 until its data stores answer',
+      "`healthcheck`; a task counts as running only once healthy, which gates rolling updates. Nothing orders start-up (`depends_on` is ignored): nginx resolves the backend per request, and the backend's `/health/` answers 503 until its data stores answer",
     ),
-    row('Restart policy', `\`restart: ${model.restartPolicy}\``, `\`restart_policy: {condition: ${restart}, delay: ${RESTART_DELAY}}\``),
+    row(
+      'Restart policy',
+      `\`restart: ${model.restartPolicy}\``,
+      `\`restart_policy: {condition: ${restart}, delay: ${RESTART_DELAY}}\``,
+    ),
     row(
       '`no-new-privileges`',
       '`security_opt: [no-new-privileges:true]` per container',
@@ -322,7 +399,7 @@ export function swarmEnforcement(model: ComposeModel, services: readonly SwarmSe
     row(
       'Process (pids) limits',
       '`pids_limit` per container',
-      'Docker 20.10\'s stack schema refuses `pids_limit` and has no `deploy.resources.limits.pids`, so none is set (Docker 23 and later have it: add it there by hand); the memory limit still bounds a fork bomb',
+      "Docker 20.10's stack schema refuses `pids_limit` and has no `deploy.resources.limits.pids`, so none is set (Docker 23 and later have it: add it there by hand); the memory limit still bounds a fork bomb",
       false,
     ),
     row(
@@ -331,13 +408,19 @@ export function swarmEnforcement(model: ComposeModel, services: readonly SwarmSe
       'overlay traffic between nodes is not encrypted: add `driver_opts: {encrypted: "true"}` to the networks where every node\'s kernel has IPsec (ESP)',
       false,
     ),
-    row('Log rotation', `json-file, ${model.logging.maxSize} x ${model.logging.maxFiles}`, `json-file, ${model.logging.maxSize} x ${model.logging.maxFiles}, on each node`),
+    row(
+      'Log rotation',
+      `json-file, ${model.logging.maxSize} x ${model.logging.maxFiles}`,
+      `json-file, ${model.logging.maxSize} x ${model.logging.maxFiles}, on each node`,
+    ),
   ];
 }
 
 /** The ComposeModel as a Swarm stack with `backendReplicas` backends. */
 export function buildSwarmModel(model: ComposeModel, backendReplicas: number): SwarmStackModel {
-  const services = model.services.map((service) => swarmService(model, service, service.name === BACKEND ? backendReplicas : 1));
+  const services = model.services.map((service) =>
+    swarmService(model, service, service.name === BACKEND ? backendReplicas : 1),
+  );
   return {
     version: STACK_FILE_VERSION,
     backendReplicas,
@@ -357,7 +440,9 @@ export function buildSwarmModel(model: ComposeModel, backendReplicas: number): S
     services,
     networks: model.networks.map((network) => ({ ...network, driver: 'overlay' })),
     secrets: model.secrets,
-    configs: services.some((service) => service.configs.length > 0) ? [{ name: POSTGRES_ROLES_CONFIG, file: `./${POSTGRES_ROLES_SCRIPT}` }] : [],
+    configs: services.some((service) => service.configs.length > 0)
+      ? [{ name: POSTGRES_ROLES_CONFIG, file: `./${POSTGRES_ROLES_SCRIPT}` }]
+      : [],
     volumes: model.volumes,
     logging: model.logging,
     memory: memoryCost(services),

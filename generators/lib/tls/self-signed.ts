@@ -11,7 +11,20 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
-import { bitString, explicit, integer, octetString, oid, pem, sequence, set, time, tlv, TRUE, utf8String } from './der.js';
+import {
+  bitString,
+  explicit,
+  integer,
+  octetString,
+  oid,
+  pem,
+  sequence,
+  set,
+  time,
+  tlv,
+  TRUE,
+  utf8String,
+} from './der.js';
 
 /** 825 days: the longest validity Apple platforms accept for a TLS server certificate. */
 const VALIDITY_DAYS = 825;
@@ -26,14 +39,17 @@ function ipBytes(address: string): Buffer {
   return Buffer.concat(all.map((g) => Buffer.from([g >> 8, g & 0xff])));
 }
 
-const extension = (id: string, critical: boolean, value: Buffer) => sequence(oid(id), ...(critical ? [TRUE] : []), octetString(value));
+const extension = (id: string, critical: boolean, value: Buffer) =>
+  sequence(oid(id), ...(critical ? [TRUE] : []), octetString(value));
 
 function certificateDer(serverName: string, privateKey: KeyObject): Buffer {
   const ecdsaWithSha256 = sequence(oid('1.2.840.10045.4.3.2'));
   const name = sequence(set(sequence(oid('2.5.4.3'), utf8String(serverName))));
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(notBefore.getTime() + VALIDITY_DAYS * 86_400_000);
-  const subjectAltName = isIP(serverName) ? tlv(0x87, ipBytes(serverName)) : tlv(0x82, Buffer.from(serverName, 'ascii'));
+  const subjectAltName = isIP(serverName)
+    ? tlv(0x87, ipBytes(serverName))
+    : tlv(0x82, Buffer.from(serverName, 'ascii'));
   const tbs = sequence(
     explicit(0, integer(Buffer.from([2]))), // v3
     integer(Buffer.concat([Buffer.from([0x01]), randomBytes(15)])), // positive, 16 bytes
@@ -57,7 +73,10 @@ function certificateDer(serverName: string, privateKey: KeyObject): Buffer {
 
 /** A new private key, PKCS #8 PEM. */
 export function newPrivateKeyPem(): string {
-  return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+    type: 'pkcs8',
+    format: 'pem',
+  }) as string;
 }
 
 /** The self-signed certificate of a key, PEM. */

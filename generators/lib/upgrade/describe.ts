@@ -20,7 +20,9 @@ export function describePlan(actions: readonly Action[], operations: readonly Fi
     const word = WORDS[action.kind];
     if (!word) return [];
     const detail = action.kind === 'move' ? `${action.from} -> ${action.path}` : action.path;
-    return [`  ${word.padEnd(14)} ${detail}${action.conflicts ? ` (${action.conflicts} conflicting hunk${action.conflicts > 1 ? 's' : ''})` : ''}`];
+    const hunks = action.conflicts === 1 ? 'hunk' : 'hunks';
+    const conflicts = action.conflicts ? ` (${action.conflicts} conflicting ${hunks})` : '';
+    return [`  ${word.padEnd(14)} ${detail}${conflicts}`];
   });
   const bookkeeping = operations.filter((operation) => !actions.some((action) => action.path === operation.path));
   for (const operation of bookkeeping) lines.push(`  ${operation.op.padEnd(14)} ${operation.path}`);

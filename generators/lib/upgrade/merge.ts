@@ -27,7 +27,12 @@ function withNewline(block: string[]): string[] {
   return last !== undefined && !last.endsWith('\n') ? [...block.slice(0, -1), `${last}\n`] : block;
 }
 
-export function mergeThreeWay(base: string, ours: string, theirs: string, theirsLabel: string = CONFLICT_LABELS.theirs): MergeOutcome {
+export function mergeThreeWay(
+  base: string,
+  ours: string,
+  theirs: string,
+  theirsLabel: string = CONFLICT_LABELS.theirs,
+): MergeOutcome {
   const regions = loadDiff3().diff3Merge(lines(ours), lines(base), lines(theirs), { excludeFalseConflicts: true });
   const output: string[] = [];
   let conflicts = 0;

@@ -23,7 +23,10 @@ export function compareVersions(a: string, b: string): number {
 }
 
 /** The moves to apply to a repository last rendered by `fromVersion`, oldest first. */
-export function movesSince(fromVersion: string, migrations: readonly Migration[] = MIGRATIONS): { from: string; to: string }[] {
+export function movesSince(
+  fromVersion: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+): { from: string; to: string }[] {
   return [...migrations]
     .filter((migration) => compareVersions(migration.version, fromVersion) > 0)
     .sort((a, b) => compareVersions(a.version, b.version))

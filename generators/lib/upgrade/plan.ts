@@ -97,7 +97,8 @@ export function planRun({ rendered, read, generatorVersion, migrations = MIGRATI
     const base = files[file.path] === 'generator' ? disk.read(basePath(file.path)) : undefined;
     const action = generatedFileAction(file, ours, base, theirsLabel, disk);
     actions.push(action);
-    if (action.kind === 'conflict' || (ours !== undefined && action.kind === 'keep-edit' && hasConflictMarkers(ours))) conflicted.push(file.path);
+    if (action.kind === 'conflict' || (ours !== undefined && action.kind === 'keep-edit' && hasConflictMarkers(ours)))
+      conflicted.push(file.path);
     files[file.path] = 'generator';
     disk.write(basePath(file.path), file.content);
   }
@@ -123,7 +124,13 @@ export function planRun({ rendered, read, generatorVersion, migrations = MIGRATI
   return { actions, operations: disk.operations(), conflicted };
 }
 
-function generatedFileAction(file: RenderedFile, ours: string | undefined, base: string | undefined, theirsLabel: string, disk: Overlay): Action {
+function generatedFileAction(
+  file: RenderedFile,
+  ours: string | undefined,
+  base: string | undefined,
+  theirsLabel: string,
+  disk: Overlay,
+): Action {
   const theirs = file.content;
   const path = file.path;
   if (ours === undefined) {

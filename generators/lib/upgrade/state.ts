@@ -24,7 +24,8 @@ export function parseState(text: string | undefined): GeneratorState | undefined
   if (text === undefined) return undefined;
   try {
     const parsed = JSON.parse(text) as Partial<GeneratorState>;
-    if (typeof parsed.generatorVersion !== 'string' || typeof parsed.files !== 'object' || parsed.files === null) return undefined;
+    if (typeof parsed.generatorVersion !== 'string' || typeof parsed.files !== 'object' || parsed.files === null)
+      return undefined;
     return { generatorVersion: parsed.generatorVersion, files: { ...parsed.files } };
   } catch {
     return undefined;

@@ -10,7 +10,10 @@ import { ExitCode, UserError } from '../errors.js';
 export function resolveInside(root: string, path: string): string {
   const normalised = normalize(path);
   if (isAbsolute(path) || normalised === '..' || normalised.startsWith(`..${sep}`)) {
-    throw new UserError(`Refusing to write ${JSON.stringify(path)}: it is outside the destination ${root}.`, ExitCode.usage);
+    throw new UserError(
+      `Refusing to write ${JSON.stringify(path)}: it is outside the destination ${root}.`,
+      ExitCode.usage,
+    );
   }
   return join(root, normalised);
 }

@@ -72,7 +72,8 @@ export interface UpResult {
 export async function up(directory: string, options: UpOptions = {}): Promise<UpResult> {
   const plan = planStack(directory);
   const engine = podman();
-  const labels = (extra: string[] = []) => [...extra, `com.docker.compose.project=${plan.project}`].flatMap((label) => ['--label', label]);
+  const labels = (extra: string[] = []) =>
+    [...extra, `com.docker.compose.project=${plan.project}`].flatMap((label) => ['--label', label]);
   const state = active.get(plan.project) ?? { directory, monitors: new Map<string, Monitor>() };
   active.set(plan.project, state);
   installSignalHandlers();
@@ -80,14 +81,24 @@ export async function up(directory: string, options: UpOptions = {}): Promise<Up
   for (const network of plan.networks) {
     const name = networkName(plan.project, network.name);
     if ((await engine.run(['network', 'exists', name])).code === 0) continue;
-    await engine.must(['network', 'create', '--driver', network.driver, ...(network.internal ? ['--internal'] : []), ...labels([`com.docker.compose.network=${network.name}`]), name]);
+    await engine.must([
+      'network',
+      'create',
+      '--driver',
+      network.driver,
+      ...(network.internal ? ['--internal'] : []),
+      ...labels([`com.docker.compose.network=${network.name}`]),
+      name,
+    ]);
   }
   for (const volume of plan.volumes) {
     const name = volumeName(plan.project, volume);
     if ((await engine.run(['volume', 'exists', name])).code === 0) continue;
     await engine.must(['volume', 'create', ...labels([`com.docker.compose.volume=${volume}`]), name]);
   }
-  await Promise.all(plan.services.filter((service) => service.buildContext).map((service) => build(engine, plan, service)));
+  await Promise.all(
+    plan.services.filter((service) => service.buildContext).map((service) => build(engine, plan, service)),
+  );
 
   const result: UpResult = { project: plan.project, unhealthy: [], notStarted: [], timings: {} };
   const started = new Map<string, Promise<boolean>>();
@@ -96,12 +107,14 @@ export async function up(directory: string, options: UpOptions = {}): Promise<Up
     let promise = started.get(service.name);
     if (!promise) {
       promise = (async () => {
-        const ready = await Promise.all(service.dependsOn.map(async (dependency) => {
-          const target = plan.services.find((s) => s.name === dependency.service);
-          if (!target) return false;
-          const healthy = await start(target);
-          return dependency.condition === 'service_started' || healthy;
-        }));
+        const ready = await Promise.all(
+          service.dependsOn.map(async (dependency) => {
+            const target = plan.services.find((s) => s.name === dependency.service);
+            if (!target) return false;
+            const healthy = await start(target);
+            return dependency.condition === 'service_started' || healthy;
+          }),
+        );
         if (!ready.every(Boolean)) {
           result.notStarted.push(service.name);
           return false;
@@ -118,8 +131,15 @@ export async function up(directory: string, options: UpOptions = {}): Promise<Up
   };
   await Promise.all(plan.services.map(start));
   if (!options.tolerateUnhealthy && (result.unhealthy.length > 0 || result.notStarted.length > 0)) {
-    const logs = await Promise.all(result.unhealthy.map(async (service) => `--- ${service}:\n${(await engine.run(['logs', '--tail', '30', containerName(plan.project, service)])).stderr.slice(-3000)}`));
-    throw new Error(`stack ${plan.project}: unhealthy [${result.unhealthy.join(', ')}], not started [${result.notStarted.join(', ')}]\n${logs.join('\n')}`);
+    const logs = await Promise.all(
+      result.unhealthy.map(
+        async (service) =>
+          `--- ${service}:\n${(await engine.run(['logs', '--tail', '30', containerName(plan.project, service)])).stderr.slice(-3000)}`,
+      ),
+    );
+    throw new Error(
+      `stack ${plan.project}: unhealthy [${result.unhealthy.join(', ')}], not started [${result.notStarted.join(', ')}]\n${logs.join('\n')}`,
+    );
   }
   return result;
 }
@@ -138,7 +158,10 @@ function baseImageOverride(buildContext: string): string[] {
 async function build(engine: Engine, plan: StackPlan, service: ServicePlan): Promise<void> {
   if (!service.buildContext) return;
   const args = ['build', '--network', 'none', '--layers=false', ...baseImageOverride(service.buildContext)];
-  await engine.must([...args, '--label', `com.docker.compose.project=${plan.project}`, '-t', service.image, service.buildContext], { timeoutMs: 600_000 });
+  await engine.must(
+    [...args, '--label', `com.docker.compose.project=${plan.project}`, '-t', service.image, service.buildContext],
+    { timeoutMs: 600_000 },
+  );
 }
 
 /** The `podman create` arguments of one service (exported for the runner's own tests). */
@@ -178,7 +201,8 @@ export function runArguments(plan: StackPlan, service: ServicePlan): string[] {
   }
   for (const port of service.ports) args.push('--publish', port);
   // The service name resolves on every network the service joins (Compose's default alias).
-  for (const network of service.networks) args.push('--network', `${networkName(plan.project, network)}:alias=${service.name}`);
+  for (const network of service.networks)
+    args.push('--network', `${networkName(plan.project, network)}:alias=${service.name}`);
   for (const secret of service.secrets) {
     // Compose (non-swarm) file secrets: a read-only bind of the host file, owner and mode kept.
     args.push('--volume', `${plan.secrets[secret]}:/run/secrets/${secret}:ro`);
@@ -192,7 +216,18 @@ export function runArguments(plan: StackPlan, service: ServicePlan): string[] {
     const h = service.healthcheck;
     // podman 4.3 stores a JSON ["CMD", ...] as one opaque string; the exec form is the bare array.
     const test = h.test[0] === 'CMD' ? h.test.slice(1) : h.test;
-    args.push('--health-cmd', JSON.stringify(test), '--health-interval', `${h.intervalMs}ms`, '--health-timeout', `${h.timeoutMs}ms`, '--health-retries', String(h.retries), '--health-start-period', `${h.startPeriodMs}ms`);
+    args.push(
+      '--health-cmd',
+      JSON.stringify(test),
+      '--health-interval',
+      `${h.intervalMs}ms`,
+      '--health-timeout',
+      `${h.timeoutMs}ms`,
+      '--health-retries',
+      String(h.retries),
+      '--health-start-period',
+      `${h.startPeriodMs}ms`,
+    );
   }
   if (service.memory) args.push('--memory', service.memory);
   if (service.cpus) args.push('--cpus', service.cpus);
@@ -213,7 +248,13 @@ async function healthStatus(engine: Engine, name: string): Promise<string> {
 }
 
 /** Runs the container's healthcheck until healthy (true) or unhealthy/deadline (false), then keeps running it every interval. */
-async function waitHealthy(engine: Engine, plan: StackPlan, service: ServicePlan, monitors: Map<string, Monitor>, deadlineMs?: number): Promise<boolean> {
+async function waitHealthy(
+  engine: Engine,
+  plan: StackPlan,
+  service: ServicePlan,
+  monitors: Map<string, Monitor>,
+  deadlineMs?: number,
+): Promise<boolean> {
   const name = containerName(plan.project, service.name);
   const h = service.healthcheck;
   if (!h) return true;
@@ -238,7 +279,12 @@ async function waitHealthy(engine: Engine, plan: StackPlan, service: ServicePlan
     if (!stopped) void engine.run(['healthcheck', 'run', name], { timeoutMs: h.timeoutMs + 10_000 });
   }, h.intervalMs);
   timer.unref();
-  monitors.set(service.name, { stop: () => { stopped = true; clearInterval(timer); } });
+  monitors.set(service.name, {
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
+  });
   return healthy;
 }
 

@@ -11,13 +11,76 @@ import { join } from 'node:path';
 const openssl = (args: string[], cwd: string) => execFileSync('openssl', args, { cwd, stdio: 'pipe' });
 
 /** Writes certs/ca.pem, certs/<name>.crt (full chain) and certs/<name>.key into `directory`. */
-export function writeProvidedCertificate(directory: string, serverName: string, name = 'shop'): { chain: string; key: string; ca: string } {
+export function writeProvidedCertificate(
+  directory: string,
+  serverName: string,
+  name = 'shop',
+): { chain: string; key: string; ca: string } {
   const certs = join(directory, 'certs');
   mkdirSync(certs, { recursive: true });
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '365', '-subj', '/CN=secure-stack e2e test CA'], certs);
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${serverName}`], certs);
-  writeFileSync(join(certs, 'leaf.ext'), `subjectAltName=DNS:${serverName}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\nbasicConstraints=critical,CA:FALSE\n`);
-  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '90', '-sha256', '-extfile', 'leaf.ext', '-out', 'leaf.pem'], certs);
-  writeFileSync(join(certs, `${name}.crt`), readFileSync(join(certs, 'leaf.pem'), 'utf8') + readFileSync(join(certs, 'ca.pem'), 'utf8'));
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '365',
+      '-subj',
+      '/CN=secure-stack e2e test CA',
+    ],
+    certs,
+  );
+  openssl(
+    [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/CN=${serverName}`,
+    ],
+    certs,
+  );
+  writeFileSync(
+    join(certs, 'leaf.ext'),
+    `subjectAltName=DNS:${serverName}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\nbasicConstraints=critical,CA:FALSE\n`,
+  );
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '90',
+      '-sha256',
+      '-extfile',
+      'leaf.ext',
+      '-out',
+      'leaf.pem',
+    ],
+    certs,
+  );
+  writeFileSync(
+    join(certs, `${name}.crt`),
+    readFileSync(join(certs, 'leaf.pem'), 'utf8') + readFileSync(join(certs, 'ca.pem'), 'utf8'),
+  );
   return { chain: `certs/${name}.crt`, key: `certs/${name}.key`, ca: join(certs, 'ca.pem') };
 }

@@ -42,7 +42,9 @@ function dockerdScript(command: 'start' | 'clean' | 'stop'): void {
 
 async function takeRunLock(): Promise<void> {
   mkdirSync(dirname(RUN_LOCK()), { recursive: true });
-  const holder = spawn('flock', ['--exclusive', RUN_LOCK(), 'sh', '-c', 'echo locked; exec cat > /dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const holder = spawn('flock', ['--exclusive', RUN_LOCK(), 'sh', '-c', 'echo locked; exec cat > /dev/null'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   lockHolder = holder;
   const waiting = setTimeout(() => console.warn(`[e2e] waiting for another test run to release ${RUN_LOCK()}`), 2000);
   try {
@@ -103,7 +105,8 @@ function projectOf(directory: string): string {
 /** Fails on anything the client says it ignored or cannot apply ("WARNING: ..."). */
 function noWarnings(client: ComposeClient, what: string, output: string): void {
   const warnings = output.split('\n').filter((line) => /\bWARN(ING)?\b/i.test(line));
-  if (warnings.length > 0) throw new Error(`${client.name} ${what} warned, so a key may not have been applied:\n${warnings.join('\n')}`);
+  if (warnings.length > 0)
+    throw new Error(`${client.name} ${what} warned, so a key may not have been applied:\n${warnings.join('\n')}`);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -144,13 +147,22 @@ export class DockerComposeDriver implements StackDriver {
     const project = projectOf(directory);
     await mustCompose(this.compose, directory, project, ['down', '--volumes', '--remove-orphans', '--timeout', '5']);
     // `down --rmi local` keeps images with a tag, as the backend's has: remove it by name.
-    const built = Object.values(composeOf(directory).services).filter((service) => service.build && service.image).map((service) => String(service.image));
+    const built = Object.values(composeOf(directory).services)
+      .filter((service) => service.build && service.image)
+      .map((service) => String(service.image));
     if (built.length > 0) await runProcess('docker', ['image', 'rm', '--force', ...built], { env: dockerEnv() });
   }
 
   async recreate(directory: string, service: string, options: RecreateOptions = {}): Promise<void> {
     try {
-      const result = await recreateService(this.engine(), this.compose, directory, projectOf(directory), service, options.healthDeadlineMs ?? 180_000);
+      const result = await recreateService(
+        this.engine(),
+        this.compose,
+        directory,
+        projectOf(directory),
+        service,
+        options.healthDeadlineMs ?? 180_000,
+      );
       noWarnings(this.compose, 'up --force-recreate', result.stderr);
     } catch (error) {
       if (!options.tolerateUnhealthy || !/did not become healthy/.test((error as Error).message)) throw error;
@@ -161,15 +173,24 @@ export class DockerComposeDriver implements StackDriver {
     const deadline = Date.now() + deadlineMs;
     for (;;) {
       const containers = await this.engine().containers(project);
-      const unhealthy = services.filter((service) => !containers.some((container) => container.service === service && container.running && container.health === 'healthy'));
+      const unhealthy = services.filter(
+        (service) =>
+          !containers.some(
+            (container) => container.service === service && container.running && container.health === 'healthy',
+          ),
+      );
       if (unhealthy.length === 0) return;
       if (Date.now() > deadline) {
-        const logs = await Promise.all(unhealthy.map(async (service) => {
-          const container = containers.find((candidate) => candidate.service === service);
-          const tail = container ? await this.engine().run(['logs', '--tail', '20', container.id]) : undefined;
-          return `--- ${service}: ${container ? `${container.running ? 'running' : 'exited'}, ${container.health}` : 'no container'}\n${tail ? tail.stdout + tail.stderr : ''}`;
-        }));
-        throw new Error(`${project}: not healthy within ${deadlineMs / 1000} s: ${unhealthy.join(', ')}\n${logs.join('\n')}`);
+        const logs = await Promise.all(
+          unhealthy.map(async (service) => {
+            const container = containers.find((candidate) => candidate.service === service);
+            const tail = container ? await this.engine().run(['logs', '--tail', '20', container.id]) : undefined;
+            return `--- ${service}: ${container ? `${container.running ? 'running' : 'exited'}, ${container.health}` : 'no container'}\n${tail ? tail.stdout + tail.stderr : ''}`;
+          }),
+        );
+        throw new Error(
+          `${project}: not healthy within ${deadlineMs / 1000} s: ${unhealthy.join(', ')}\n${logs.join('\n')}`,
+        );
       }
       await sleep(1000);
     }

@@ -19,9 +19,13 @@ export function ensureImages(engines: string[] = ['docker', 'podman']): void {
     env: { ...process.env, SSE_IMAGE_ENGINES: engines.join(' ') },
   });
   if (engines.includes('docker')) {
-    execFileSync('flock', [`${runDirectory}/build-images.lock`, `${ENGINE_DIR}dockerd.sh`, 'digests', ...Object.values(IMAGES)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 300_000,
-    });
+    execFileSync(
+      'flock',
+      [`${runDirectory}/build-images.lock`, `${ENGINE_DIR}dockerd.sh`, 'digests', ...Object.values(IMAGES)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 300_000,
+      },
+    );
   }
 }

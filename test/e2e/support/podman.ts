@@ -5,7 +5,7 @@
  * One stack proves `verify --engine podman` and the self-test on podman; Docker Engine with a real
  * Compose client (docker.ts) proves the rest.
  */
-import { Engine } from '../../../verify/engine.js';
+import type { Engine } from '../../../verify/engine.js';
 import { down, podman, recreate, up } from '../runner/runner.js';
 import type { RecreateOptions, StackDriver } from './driver.js';
 

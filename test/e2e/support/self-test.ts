@@ -96,7 +96,9 @@ export function breakages(typoRoute: string): Breakage[] {
       apply: (directory) => {
         const path = join(directory, 'nginx/nginx.conf');
         const text = readFileSync(path, 'utf8');
-        const broken = text.replace(`location = ${typoRoute} {`, `location = ${typoRoute}x {`).replace(`location ${typoRoute}/ {`, `location ${typoRoute}x/ {`);
+        const broken = text
+          .replace(`location = ${typoRoute} {`, `location = ${typoRoute}x {`)
+          .replace(`location ${typoRoute}/ {`, `location ${typoRoute}x/ {`);
         if (broken === text) throw new Error(`route ${typoRoute} not found in nginx.conf`);
         writeFileSync(path, broken);
         return ['nginx'];
@@ -114,7 +116,10 @@ export function breakages(typoRoute: string): Breakage[] {
         const at = text.indexOf(marker);
         if (at < 0) throw new Error('the comment where /health/ is left out not found in nginx.conf');
         const upstream = /proxy_pass (\S+);/.exec(text.slice(at))?.[1] ?? 'http://backend';
-        writeFileSync(path, `${text.slice(0, at)}        location = /health/ {\n            proxy_pass ${upstream};\n        }\n${text.slice(at)}`);
+        writeFileSync(
+          path,
+          `${text.slice(0, at)}        location = /health/ {\n            proxy_pass ${upstream};\n        }\n${text.slice(at)}`,
+        );
         return ['nginx'];
       },
       groups: ['routing'],
@@ -125,11 +130,19 @@ export function breakages(typoRoute: string): Breakage[] {
 }
 
 /** Applies one breakage, runs the checks, restores the files and the services. */
-export async function withBreakage(driver: StackDriver, directory: string, breakage: Breakage, check: (groups: CheckGroup[]) => Promise<CheckResult[]>): Promise<CheckResult[]> {
-  const files = ['compose.yaml', 'nginx/nginx.conf'].map((file) => [join(directory, file), readFileSync(join(directory, file))] as const);
+export async function withBreakage(
+  driver: StackDriver,
+  directory: string,
+  breakage: Breakage,
+  check: (groups: CheckGroup[]) => Promise<CheckResult[]>,
+): Promise<CheckResult[]> {
+  const files = ['compose.yaml', 'nginx/nginx.conf'].map(
+    (file) => [join(directory, file), readFileSync(join(directory, file))] as const,
+  );
   const services = breakage.apply(directory);
   try {
-    for (const name of services) await driver.recreate(directory, name, { tolerateUnhealthy: true, healthDeadlineMs: breakage.deadlineMs });
+    for (const name of services)
+      await driver.recreate(directory, name, { tolerateUnhealthy: true, healthDeadlineMs: breakage.deadlineMs });
     return await check(breakage.groups);
   } finally {
     for (const [path, content] of files) writeFileSync(path, content);
@@ -140,7 +153,10 @@ export async function withBreakage(driver: StackDriver, directory: string, break
 /** The rows the breakage must make fail that did not. */
 export function missedFailures(breakage: Breakage, results: CheckResult[]): string[] {
   return breakage.mustFail
-    .filter(({ group, name }) => !results.some((result) => result.group === group && result.name.startsWith(name) && !result.ok))
+    .filter(
+      ({ group, name }) =>
+        !results.some((result) => result.group === group && result.name.startsWith(name) && !result.ok),
+    )
     .map(({ group, name }) => `${group}: ${name}`);
 }
 
@@ -150,12 +166,19 @@ export function missedFailures(breakage: Breakage, results: CheckResult[]): stri
  * `up` would) and checks 1-5 pass again. Returns the breakages whose rows did not fail, each with
  * the report; `timed` wraps each breakage for the run's timings.
  */
-export async function selfTestProblems(driver: StackDriver, directory: string, timed: <T>(phase: string, work: () => Promise<T>) => Promise<T>): Promise<string[]> {
+export async function selfTestProblems(
+  driver: StackDriver,
+  directory: string,
+  timed: <T>(phase: string, work: () => Promise<T>) => Promise<T>,
+): Promise<string[]> {
   const problems: string[] = [];
   for (const breakage of breakages('/api')) {
-    const results = await timed(`broken: ${breakage.name.slice(0, 16)}`, () => withBreakage(driver, directory, breakage, (groups) => verifyStack(driver, directory, groups, false)));
+    const results = await timed(`broken: ${breakage.name.slice(0, 16)}`, () =>
+      withBreakage(driver, directory, breakage, (groups) => verifyStack(driver, directory, groups, false)),
+    );
     const missed = missedFailures(breakage, results);
-    if (missed.length > 0) problems.push(`${breakage.name}: not reported: ${missed.join('; ')}\n${formatReport(results)}`);
+    if (missed.length > 0)
+      problems.push(`${breakage.name}: not reported: ${missed.join('; ')}\n${formatReport(results)}`);
   }
   await driver.recreate(directory, 'backend');
   await driver.recreate(directory, 'nginx');

@@ -18,10 +18,17 @@ const BIN = join(REPO_ROOT, 'dist/cli/main.js');
 /** Root and the engine's packages, or (outside CI) skip; with CI set, fail. */
 export function enginePrerequisite(engine: 'docker' | 'podman'): boolean {
   const install = 'scripts/test-prerequisites.sh';
-  const root = prerequisite('root (the e2e engines run as root)', () => process.getuid?.() === 0, 'run the tests as root');
+  const root = prerequisite(
+    'root (the e2e engines run as root)',
+    () => process.getuid?.() === 0,
+    'run the tests as root',
+  );
   if (!root) return false;
   if (engine === 'podman') return prerequisite('podman', () => hasCommand('podman'), install);
-  return prerequisite('dockerd', () => hasCommand('/usr/sbin/dockerd'), install) && prerequisite('docker-compose', () => hasCommand('docker-compose', ['version', '--short']), install);
+  return (
+    prerequisite('dockerd', () => hasCommand('/usr/sbin/dockerd'), install) &&
+    prerequisite('docker-compose', () => hasCommand('docker-compose', ['version', '--short']), install)
+  );
 }
 
 const temporaryDirectories: string[] = [];
@@ -46,7 +53,12 @@ export function generateStack(directory: string, args: string[]): void {
 }
 
 /** The shipped checks on a running stack; persistence recreates through the driver's Compose client. */
-export async function verifyStack(driver: StackDriver, directory: string, groups?: CheckGroup[], persistence = true): Promise<CheckResult[]> {
+export async function verifyStack(
+  driver: StackDriver,
+  directory: string,
+  groups?: CheckGroup[],
+  persistence = true,
+): Promise<CheckResult[]> {
   return runChecks({
     engine: driver.engine(),
     expected: readExpectedStack(directory),
@@ -62,9 +74,12 @@ export function expectAllPassed(results: CheckResult[]): void {
   if (results.length === 0 || failed.length > 0) throw new Error(`checks failed:\n${formatReport(results)}`);
 }
 
-
 /** `secure-stack verify ARGS` in `directory` with the engine's environment: its exit code and everything it printed. */
-export async function verifyCommand(args: string[], directory: string, env: NodeJS.ProcessEnv): Promise<{ code: number; printed: string }> {
+export async function verifyCommand(
+  args: string[],
+  directory: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; printed: string }> {
   let printed = '';
   const collect = (text: string) => {
     printed += text;
@@ -74,7 +89,11 @@ export async function verifyCommand(args: string[], directory: string, env: Node
 }
 
 /** A `timed(phase, work)` that adds "LABEL  phase  seconds" to `timings`, for a file's timing report. */
-export function phaseTimer(label: string, timings: string[], phaseWidth = 24): <T>(phase: string, work: () => Promise<T>) => Promise<T> {
+export function phaseTimer(
+  label: string,
+  timings: string[],
+  phaseWidth = 24,
+): <T>(phase: string, work: () => Promise<T>) => Promise<T> {
   return async (phase, work) => {
     const t0 = Date.now();
     try {

@@ -35,16 +35,28 @@ export function workerEnv(): NodeJS.ProcessEnv {
 
 async function swarmScript(args: string[], timeoutMs: number): Promise<void> {
   const result = await runProcess(SWARM_SCRIPT, args, { env: dockerEnv(), timeoutMs });
-  if (result.code !== 0) throw new Error(`swarm.sh ${args.join(' ')} failed (${result.code}): ${(result.stderr + result.stdout).trim()}`);
+  if (result.code !== 0)
+    throw new Error(`swarm.sh ${args.join(' ')} failed (${result.code}): ${(result.stderr + result.stdout).trim()}`);
 }
 
-function docker(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
-  return runProcess(DOCKER, args, { env: options.env ?? dockerEnv(), cwd: options.cwd, timeoutMs: options.timeoutMs ?? 60_000 });
+function docker(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<ExecResult> {
+  return runProcess(DOCKER, args, {
+    env: options.env ?? dockerEnv(),
+    cwd: options.cwd,
+    timeoutMs: options.timeoutMs ?? 60_000,
+  });
 }
 
-async function mustDocker(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<string> {
+async function mustDocker(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<string> {
   const result = await docker(args, options);
-  if (result.code !== 0) throw new Error(`docker ${args.join(' ')} failed (${result.code}): ${(result.stderr || result.stdout).trim()}`);
+  if (result.code !== 0)
+    throw new Error(`docker ${args.join(' ')} failed (${result.code}): ${(result.stderr || result.stdout).trim()}`);
   return result.stdout;
 }
 
@@ -54,9 +66,13 @@ async function mustDocker(args: string[], options: { env?: NodeJS.ProcessEnv; cw
  */
 async function inspectExisting<T>(type: 'task' | 'container', ids: string[], env?: NodeJS.ProcessEnv): Promise<T[]> {
   const result = await docker(['inspect', '--type', type, ...ids], { env });
-  const errors = result.stderr.split('\n').filter((line) => line.trim() !== '' && !/^Error: No such (?:task|container|object): /.test(line.trim()));
+  const errors = result.stderr
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !/^Error: No such (?:task|container|object): /.test(line.trim()));
   if (result.code !== 0 && (errors.length > 0 || !result.stdout.trim().startsWith('['))) {
-    throw new Error(`docker inspect --type ${type} ${ids.join(' ')} failed (${result.code}): ${(result.stderr || result.stdout).trim()}`);
+    throw new Error(
+      `docker inspect --type ${type} ${ids.join(' ')} failed (${result.code}): ${(result.stderr || result.stdout).trim()}`,
+    );
   }
   return JSON.parse(result.stdout) as T[];
 }
@@ -111,7 +127,9 @@ let swarmLockHolder: ChildProcess | undefined;
 export async function useSwarm(): Promise<void> {
   const lock = `${dockerEnv()['SSE_RUN_DIR'] ?? '/run/secure-stack-e2e'}/swarm.lock`;
   if (swarmLockHolder) throw new Error('useSwarm: this file already holds the swarm');
-  const holder = spawn('flock', ['--exclusive', lock, 'sh', '-c', 'echo locked; exec cat > /dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const holder = spawn('flock', ['--exclusive', lock, 'sh', '-c', 'echo locked; exec cat > /dev/null'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   swarmLockHolder = holder;
   await new Promise<void>((resolve, reject) => {
     holder.stdout?.once('data', () => resolve());
@@ -155,17 +173,29 @@ export interface DeployOptions {
  * unless `options.allow` matches that line; the client deploys the stack all the same, so the
  * caller still removes it. Returns what the client printed.
  */
-export async function deployStack(directory: string, stackName: string, env: Record<string, string> = {}, options: DeployOptions = {}): Promise<string> {
+export async function deployStack(
+  directory: string,
+  stackName: string,
+  env: Record<string, string> = {},
+  options: DeployOptions = {},
+): Promise<string> {
   const file = options.file ?? 'stack.yaml';
-  const result = await docker(['stack', 'deploy', '--compose-file', file, '--prune', '--resolve-image', 'never', stackName], {
-    env: { ...dockerEnv(), ...env },
-    cwd: directory,
-    timeoutMs: options.timeoutMs ?? 120_000,
-  });
+  const result = await docker(
+    ['stack', 'deploy', '--compose-file', file, '--prune', '--resolve-image', 'never', stackName],
+    {
+      env: { ...dockerEnv(), ...env },
+      cwd: directory,
+      timeoutMs: options.timeoutMs ?? 120_000,
+    },
+  );
   const printed = `${result.stdout}${result.stderr}`;
-  if (result.code !== 0) throw new Error(`docker stack deploy ${stackName} failed (${result.code}):\n${printed.trim()}`);
+  if (result.code !== 0)
+    throw new Error(`docker stack deploy ${stackName} failed (${result.code}):\n${printed.trim()}`);
   const refused = ignoredLines(printed).filter((line) => !(options.allow ?? []).some((pattern) => pattern.test(line)));
-  if (refused.length > 0) throw new Error(`docker stack deploy ${stackName} did not apply everything (the stack is deployed all the same):\n${refused.join('\n')}`);
+  if (refused.length > 0)
+    throw new Error(
+      `docker stack deploy ${stackName} did not apply everything (the stack is deployed all the same):\n${refused.join('\n')}`,
+    );
   return printed;
 }
 
@@ -196,7 +226,8 @@ export function ignoredLines(printed: string): string[] {
 /** The engines that may hold a stack's containers: the manager, and the worker while its dockerd answers. */
 async function engines(): Promise<NodeJS.ProcessEnv[]> {
   const worker = workerEnv();
-  const answers = (await docker(['version', '--format', '{{.Server.Version}}'], { env: worker, timeoutMs: 10_000 })).code === 0;
+  const answers =
+    (await docker(['version', '--format', '{{.Server.Version}}'], { env: worker, timeoutMs: 10_000 })).code === 0;
   return answers ? [dockerEnv(), worker] : [dockerEnv()];
 }
 
@@ -205,10 +236,16 @@ async function engines(): Promise<NodeJS.ProcessEnv[]> {
  * containers (on every node that answers) are gone; then removes its volumes there (stack rm
  * keeps them) unless `keepVolumes`.
  */
-export async function removeStack(stackName: string, options: { timeoutMs?: number; keepVolumes?: boolean } = {}): Promise<void> {
+export async function removeStack(
+  stackName: string,
+  options: { timeoutMs?: number; keepVolumes?: boolean } = {},
+): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   const deadline = Date.now() + timeoutMs;
-  const ids = async (args: string[], env?: NodeJS.ProcessEnv) => (await mustDocker([...args, '--filter', `label=${STACK_LABEL}=${stackName}`], { env })).split(/\s+/).filter(Boolean);
+  const ids = async (args: string[], env?: NodeJS.ProcessEnv) =>
+    (await mustDocker([...args, '--filter', `label=${STACK_LABEL}=${stackName}`], { env }))
+      .split(/\s+/)
+      .filter(Boolean);
   let refused = '';
   for (let round = 0; ; round += 1) {
     const services = await ids(['service', 'ls', '-q']);
@@ -224,12 +261,17 @@ export async function removeStack(stackName: string, options: { timeoutMs?: numb
     for (const env of await engines()) containers.push(...(await ids(['ps', '-aq'], env)));
     const left = [...services, ...networks, ...containers];
     if (left.length === 0) break;
-    if (Date.now() > deadline) throw new Error(`stack ${stackName}: services, networks or containers left ${timeoutMs / 1000} s after stack rm: ${left.join(' ')}${refused ? `\n${refused}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `stack ${stackName}: services, networks or containers left ${timeoutMs / 1000} s after stack rm: ${left.join(' ')}${refused ? `\n${refused}` : ''}`,
+      );
     await sleep(500);
   }
   if (options.keepVolumes) return;
   for (const env of await engines()) {
-    const volumes = (await mustDocker(['volume', 'ls', '-q', '--filter', `label=${STACK_LABEL}=${stackName}`], { env })).split(/\s+/).filter(Boolean);
+    const volumes = (await mustDocker(['volume', 'ls', '-q', '--filter', `label=${STACK_LABEL}=${stackName}`], { env }))
+      .split(/\s+/)
+      .filter(Boolean);
     if (volumes.length > 0) await mustDocker(['volume', 'rm', ...volumes], { env });
   }
 }
@@ -256,19 +298,33 @@ interface RawServiceLine {
  * gone down ("3/2") until that node comes back. A task with a healthcheck runs once it passed.
  */
 export async function services(stackName: string): Promise<ServiceState[]> {
-  const lines = jsonLines<RawServiceLine>(await mustDocker(['service', 'ls', '--filter', `label=${STACK_LABEL}=${stackName}`, '--format', '{{json .}}']));
+  const lines = jsonLines<RawServiceLine>(
+    await mustDocker(['service', 'ls', '--filter', `label=${STACK_LABEL}=${stackName}`, '--format', '{{json .}}']),
+  );
   if (lines.length === 0) return [];
   const names = lines.map((line) => line.Name);
-  const ids = (await mustDocker(['service', 'ps', '-q', '--no-trunc', '--filter', 'desired-state=running', ...names])).split(/\s+/).filter(Boolean);
-  const tasks = ids.length === 0 ? [] : (JSON.parse(await mustDocker(['inspect', '--type', 'task', ...ids])) as RawTask[]);
+  const ids = (await mustDocker(['service', 'ps', '-q', '--no-trunc', '--filter', 'desired-state=running', ...names]))
+    .split(/\s+/)
+    .filter(Boolean);
+  const tasks =
+    ids.length === 0 ? [] : (JSON.parse(await mustDocker(['inspect', '--type', 'task', ...ids])) as RawTask[]);
   const serviceNames = new Map(
-    (await mustDocker(['service', 'inspect', '--format', '{{.ID}} {{.Spec.Name}}', ...names])).split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string]).map(([id, name]) => [id, name]),
+    (await mustDocker(['service', 'inspect', '--format', '{{.ID}} {{.Spec.Name}}', ...names]))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(' ') as [string, string])
+      .map(([id, name]) => [id, name]),
   );
   const down = new Set((await nodeList()).filter((node) => node.state !== 'ready').map((node) => node.id));
   return lines.map((line) => {
     // "1/1", "2/2 (max 1 per node)"
     const [, desired = '-1'] = /^\d+\/(\d+)/.exec(line.Replicas) ?? [];
-    const running = tasks.filter((task) => serviceNames.get(task.ServiceID) === line.Name && task.Status.State === 'running' && !down.has(task.NodeID ?? '')).length;
+    const running = tasks.filter(
+      (task) =>
+        serviceNames.get(task.ServiceID) === line.Name &&
+        task.Status.State === 'running' &&
+        !down.has(task.NodeID ?? ''),
+    ).length;
     return { name: line.Name, mode: line.Mode, running, desired: Number(desired) };
   });
 }
@@ -288,7 +344,9 @@ export async function stackContainers(stackName: string): Promise<StackContainer
   const found: StackContainer[] = [];
   for (const env of await engines()) {
     const engine = env === dockerEnv() ? 'manager' : 'worker';
-    const ids = (await mustDocker(['ps', '-aq', '--filter', `label=${STACK_LABEL}=${stackName}`], { env })).split(/\s+/).filter(Boolean);
+    const ids = (await mustDocker(['ps', '-aq', '--filter', `label=${STACK_LABEL}=${stackName}`], { env }))
+      .split(/\s+/)
+      .filter(Boolean);
     if (ids.length === 0) continue;
     const raw = await inspectExisting<{
       Id: string;
@@ -296,7 +354,13 @@ export async function stackContainers(stackName: string): Promise<StackContainer
       State: { Running: boolean; Health?: { Status?: string } };
     }>('container', ids, env);
     for (const container of raw) {
-      found.push({ id: container.Id, name: container.Name.replace(/^\//, ''), engine, running: container.State.Running, health: container.State.Health?.Status ?? 'none' });
+      found.push({
+        id: container.Id,
+        name: container.Name.replace(/^\//, ''),
+        engine,
+        running: container.State.Running,
+        health: container.State.Health?.Status ?? 'none',
+      });
     }
   }
   return found;
@@ -314,10 +378,17 @@ export async function waitConverged(stackName: string, options: { timeoutMs?: nu
     const state = await services(stackName);
     const containers = await stackContainers(stackName);
     const short = state.filter((service) => service.running !== service.desired);
-    const unhealthy = containers.filter((container) => container.running && container.health !== 'healthy' && container.health !== 'none');
+    const unhealthy = containers.filter(
+      (container) => container.running && container.health !== 'healthy' && container.health !== 'none',
+    );
     if (state.length > 0 && short.length === 0 && unhealthy.length === 0) return state;
     if (Date.now() > deadline) {
-      const tasks = await Promise.all(short.map(async (service) => `--- ${service.name} ${service.running}/${service.desired}\n${(await docker(['service', 'ps', '--no-trunc', service.name])).stdout}`));
+      const tasks = await Promise.all(
+        short.map(
+          async (service) =>
+            `--- ${service.name} ${service.running}/${service.desired}\n${(await docker(['service', 'ps', '--no-trunc', service.name])).stdout}`,
+        ),
+      );
       throw new Error(
         `stack ${stackName} did not converge within ${timeoutMs / 1000} s` +
           `${state.length === 0 ? ': no services' : ''}\n${tasks.join('\n')}` +
@@ -389,7 +460,9 @@ interface RawTask {
 
 /** The tasks of STACK_SERVICE, newest first, the ones Swarm has given up on included (see desiredState). */
 export async function serviceTasks(stackName: string, service: string): Promise<ServiceTask[]> {
-  const ids = (await mustDocker(['service', 'ps', '-q', '--no-trunc', `${stackName}_${service}`])).split(/\s+/).filter(Boolean);
+  const ids = (await mustDocker(['service', 'ps', '-q', '--no-trunc', `${stackName}_${service}`]))
+    .split(/\s+/)
+    .filter(Boolean);
   if (ids.length === 0) return [];
   const raw = await inspectExisting<RawTask>('task', ids);
   const names = new Map((await nodeList()).map((node) => [node.id, node.hostname]));
@@ -415,14 +488,19 @@ export async function serviceTasks(stackName: string, service: string): Promise<
 export function stackImages(directory: string, env: Record<string, string> = {}, file?: string): string[] {
   const path = join(directory, file ?? (existsSync(join(directory, 'stack.yaml')) ? 'stack.yaml' : 'compose.yaml'));
   const parsed = parse(readFileSync(path, 'utf8')) as { services?: Record<string, { image?: unknown } | null> } | null;
-  const images = Object.values(parsed?.services ?? {}).flatMap((service) => (typeof service?.image === 'string' ? [interpolate(service.image, env)] : [])).filter(Boolean);
+  const images = Object.values(parsed?.services ?? {})
+    .flatMap((service) => (typeof service?.image === 'string' ? [interpolate(service.image, env)] : []))
+    .filter(Boolean);
   return [...new Set(images)];
 }
 
 function interpolate(text: string, env: Record<string, string>): string {
-  return text.replace(/\$\{(\w+)(?:(:?)-([^}]*))?\}/g, (_whole, name: string, colon: string | undefined, fallback: string | undefined) => {
-    const value = env[name];
-    if (fallback === undefined) return value ?? '';
-    return value === undefined || (colon === ':' && value === '') ? fallback : value;
-  });
+  return text.replace(
+    /\$\{(\w+)(?:(:?)-([^}]*))?\}/g,
+    (_whole, name: string, colon: string | undefined, fallback: string | undefined) => {
+      const value = env[name];
+      if (fallback === undefined) return value ?? '';
+      return value === undefined || (colon === ':' && value === '') ? fallback : value;
+    },
+  );
 }
