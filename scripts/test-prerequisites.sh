@@ -14,7 +14,7 @@ packages=(
   python3-redis          # the backend's Redis client, imported by the health view
   util-linux             # unshare (nginx -t with a private /etc/hosts), flock (one test run at a time)
   iproute2               # ip: the e2e dockerd's own bridge, and loopback in nginx's test namespace
-  curl                   # requests through nginx in its test namespace (test/nginx.test.ts)
+  curl                   # requests through nginx in its test namespace (test/oracles/nginx.test.ts)
   openssl                # openssl verify on the self-signed certificate
   git                    # git check-ignore on the generated .gitignore
   tmux                   # the prompts, answered in a real terminal

@@ -5,7 +5,7 @@
  * the images are up to date in under a second.
  * Each engine whose package is missing is left out; the e2e tests that need it report the missing
  * prerequisite themselves (and fail with CI set). SSE_NO_ENGINES=1 leaves both out, for running
- * tests that need no engine (vitest run test/nginx.test.ts, say) while another run holds them.
+ * tests that need no engine (vitest run test/oracles/nginx.test.ts, say) while another run holds them.
  */
 import { spawnSync } from 'node:child_process';
 import { ensureImages } from './support/images.js';

@@ -115,9 +115,9 @@ export function parseAnswersText(text: string, sourceName: string): unknown {
     uniqueKeys: true,
     strict: true,
     prettyErrors: true,
-    // Without this, the yaml package still resolves the YAML 1.1 tags !!binary, !!set, !!omap,
-    // !!pairs and !!timestamp into Buffers, Sets, Maps and Dates: `memory: !!omap [...]` became a
-    // Map that read as an empty mapping and was silently ignored. Unresolved, they are rejected below.
+    // Otherwise the yaml package resolves the YAML 1.1 tags !!binary, !!set, !!omap, !!pairs and
+    // !!timestamp into Buffers, Sets, Maps and Dates, and a Map reads as an empty mapping (its
+    // answers silently lost). Unresolved, every tag is rejected below.
     resolveKnownTags: false,
   });
   const problem = document.errors[0] ?? document.warnings[0];

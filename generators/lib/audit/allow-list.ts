@@ -27,7 +27,7 @@ export const ALLOW_LIST: readonly AllowedFinding[] = [
     reason:
       'rewrite ^ $uri sets the URI to itself, so the backend is sent the normalised path nginx routed on. ' +
       'It is an internal rewrite, never a redirect: no header carries $uri, and nginx re-escapes a changed ' +
-      'URI before it proxies it, so a decoded CR or LF goes on as %0D%0A (test/nginx.test.ts sends one).',
+      'URI before it proxies it, so a decoded CR or LF goes on as %0D%0A (test/oracles/nginx.test.ts sends one).',
   },
   // testssl.sh 3.0.8 on the HTTPS port (generators/lib/audit/testssl.ts).
   {

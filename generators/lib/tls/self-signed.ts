@@ -7,7 +7,7 @@
  * on Node 20) needs a global Reflect polyfill and a dependency-injection container at load, is
  * async only, brings 20 packages, and would grow the bundled bin from 477 KB to 1.25 MB and its
  * start by 42 ms (17 ms even loaded lazily). Four fixed extensions do not pay for that;
- * test/self-signed.test.ts has Node's X.509 parser and `openssl verify` judge what this writes.
+ * test/tls/self-signed.test.ts has Node's X.509 parser and `openssl verify` judge what this writes.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
