@@ -1,10 +1,15 @@
-/** This package's name and version, from its package.json: two levels up in the sources, three in dist/. */
-import { existsSync, readFileSync } from 'node:fs';
+/**
+ * This package's root, name and version. Node resolves the package's own name from any file
+ * inside it (package.json "exports" lists package.json), so the TypeScript sources, the compiled
+ * generator in dist/ and the bundled bin all find the same root without knowing their depth.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 
-const candidates = ['../../package.json', '../../../package.json'].map((path) => new URL(path, import.meta.url));
-const packageJsonUrl = candidates.find((url) => existsSync(url));
-if (!packageJsonUrl) throw new Error('generator-secure-stack: package.json not found beside the generator');
-const packageJson = JSON.parse(readFileSync(packageJsonUrl, 'utf8')) as { name: string; version: string };
+const packageJsonPath = createRequire(import.meta.url).resolve('generator-secure-stack/package.json');
+const packageJson = JSON.parse(readFileSync(packageJsonPath, 'utf8')) as { name: string; version: string };
 
+export const PACKAGE_ROOT = dirname(packageJsonPath);
 export const PACKAGE_NAME = packageJson.name;
 export const PACKAGE_VERSION = packageJson.version;

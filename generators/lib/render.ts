@@ -2,21 +2,16 @@
  * Renders the stack model through the EJS templates into file contents, in memory. Pure: the
  * generator, the drift check and the property tests all call this one function.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import ejs from 'ejs';
 import type { StackModel } from './stack/stack-model.js';
 import { securityMeasures } from './stack/security-measures.js';
 import { MARKER } from './generated-marker.js';
+import { PACKAGE_ROOT } from './package-info.js';
 
-/**
- * templates/ beside the code: dist/templates for the bundled bin (dist/cli/) and for the compiled
- * generator (dist/generators/lib/), the repository's templates/ for the TypeScript sources.
- */
-export const TEMPLATES_ROOT = fileURLToPath(
-  ['../templates/', '../../templates/'].map((path) => new URL(path, import.meta.url)).find((url) => existsSync(url)) ??
-    new URL('../../templates/', import.meta.url),
-);
+/** The EJS templates, shipped at the package's root beside dist/. */
+export const TEMPLATES_ROOT = join(PACKAGE_ROOT, 'templates/');
 
 export type Owner = 'generator' | 'user';
 

@@ -47,7 +47,7 @@ describe('the packed package', () => {
     const files = [...readTree(join(packed.nodeModules, 'generator-secure-stack')).keys()];
     expect(files).toContain('dist/generators/app/index.js');
     expect(files).toContain('dist/cli/main.js');
-    expect(files).toContain('dist/templates/compose.yaml.ejs');
+    expect(files).toContain('templates/compose.yaml.ejs');
     expect(files.filter((file) => /\.ts$|\.map$|^test\/|^generators\//.test(file))).toEqual([]);
   });
 

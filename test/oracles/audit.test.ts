@@ -20,7 +20,11 @@ import { formatFinding, isAllowed, unacceptedFindings, type Finding } from '../.
 import { NginxSyntaxError, parseNginxConfig } from '../../generators/lib/audit/nginx-config.js';
 import { auditNginxConfig } from '../../generators/lib/audit/nginx-rules.js';
 import { shellcheckComposeHealthchecks, shellcheckFiles } from '../../generators/lib/audit/shellcheck.js';
-import { runStaticAudit, STATIC_AUDIT_SCANNERS, type StaticAuditResult } from '../../generators/lib/audit/static-audit.js';
+import {
+  runStaticAudit,
+  STATIC_AUDIT_SCANNERS,
+  type StaticAuditResult,
+} from '../../generators/lib/audit/static-audit.js';
 import { runYamllint } from '../../generators/lib/audit/yamllint.js';
 import { EXAMPLE_ANSWERS_JSON, freshDirectory, generate, REPO_ROOT } from '../support/generate.js';
 import { hasCommand, prerequisite } from '../support/prerequisites.js';
