@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { flagSource } from '../../generators/lib/run/collect-answers.js';
-import { parseAnswersText } from '../../generators/lib/answers/answers-file.js';
+import { parseAnswersText } from '../../generators/lib/answers/yaml-answers.js';
 import {
   completeWithDefaults,
   flattenDocument,

@@ -19,6 +19,7 @@ import {
 import type { Answers } from '../answers/types.js';
 import { ExitCode, InvalidAnswersError, UserError, type AnswerProblem } from '../errors.js';
 import { PACKAGE_NAME } from '../package-info.js';
+import { readAnswersFile } from '../answers/answers-file.js';
 import { STORED_CONFIG_FILE } from '../contract.js';
 import type { RunLog } from './run-log.js';
 
@@ -61,9 +62,8 @@ export async function collectAnswers({ root, options, ask, log }: AnswerRequest)
   const sources: RawSource[] = [flagSource(options)];
   const answersPath = options['answers'];
   if (typeof answersPath === 'string') {
-    // Loaded on demand: the YAML parser is the costliest module of a run that has no answers file.
-    const { readAnswersFile } = await import('../answers/answers-file.js');
-    sources.push(flattenDocument(readAnswersFile(resolve(root, answersPath)), `--answers ${answersPath}`, problems));
+    const document = await readAnswersFile(resolve(root, answersPath));
+    sources.push(flattenDocument(document, `--answers ${answersPath}`, problems));
   }
   const stored = readStoredAnswers(root);
   if (stored !== undefined) sources.push(flattenDocument(stored, STORED_CONFIG_FILE, problems));
