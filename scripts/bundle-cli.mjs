@@ -4,11 +4,17 @@
 // V8 does not parse it on every run. yeoman-environment stays outside (loaded only by interactive
 // runs), as does node-diff3 (required on the first merge). The generator for `yo` keeps its
 // separate modules in dist/.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const banner =
+  "import { createRequire as __secureStackRequire } from 'node:module'; const require = __secureStackRequire(import.meta.url);";
+// The bundle replaces tsc's output in place: bundling it twice would bundle a bundle whose chunks are gone.
+if (readFileSync(`${root}/dist/cli/main.js`, 'utf8').includes(banner)) {
+  throw new Error('dist/cli/main.js is already bundled: run npm run build (tsc, then this script)');
+}
 rmSync(`${root}/dist/cli/chunks`, { recursive: true, force: true });
 await build({
   entryPoints: [`${root}/dist/cli/main.js`],
@@ -23,8 +29,6 @@ await build({
   target: 'node20',
   external: ['yeoman-environment', 'node-diff3'],
   // CommonJS dependencies (yaml) call require(); give each ESM output file one.
-  banner: {
-    js: "import { createRequire as __secureStackRequire } from 'node:module'; const require = __secureStackRequire(import.meta.url);",
-  },
+  banner: { js: banner },
   logLevel: 'warning',
 });

@@ -24,7 +24,7 @@ packages=(
   podman runc conmon netavark aardvark-dns catatonit iptables
   mmdebstrap debian-archive-keyring   # build the stand-in images from Debian packages
   wrk                    # npm run bench: the load generator (the tests do not use it)
-  # Third-party scanners that judge what we generate and ship (test/audit/README.md):
+  # Third-party scanners that judge what we generate and ship (README.md, "Security: what outside scanners say"):
   testssl.sh             # TLS of the running stacks (its command is testssl)
   bandit                 # the generated Django backend
   shellcheck             # every shell script we ship, and the healthchecks we generate

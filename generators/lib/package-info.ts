@@ -1,7 +1,8 @@
 /**
  * This package's root, name and version. Node resolves the package's own name from any file
- * inside it (package.json "exports" lists package.json), so the TypeScript sources, the compiled
- * generator in dist/ and the bundled bin all find the same root without knowing their depth.
+ * inside it (package.json "exports" lists package.json, and every other path as it is, so deep
+ * imports keep working), so the TypeScript sources, the compiled generator in dist/ and the
+ * bundled bin all find the same root without knowing their depth.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -40,11 +40,15 @@ describe('every answer in the schema is under test', () => {
     // The README's table has a row for each answer (cpus.* shares one: `cpus.nginx`, `.backend`, ...).
     const [parent, child] = key.split('.');
     const rows = README.split('\n').filter((line) => line.startsWith(`| \`${child === undefined ? key : parent}`));
-    const named = rows.some(
-      (row) =>
-        row.startsWith(`| \`${key}\``) ||
-        (child !== undefined && row.startsWith(`| \`${parent}.nginx\`,`) && row.includes(`\`.${child}\``)),
+    const row = rows.find(
+      (line) =>
+        line.startsWith(`| \`${key}\``) ||
+        (child !== undefined && line.startsWith(`| \`${parent}.nginx\`,`) && line.includes(`\`.${child}\``)),
     );
-    expect(named, 'README answers table').toBe(true);
+    expect(row, 'README answers table').toBeDefined();
+    // Its flag as the README names it (the shared cpus.* row shows the first service's).
+    const flagShown =
+      child !== undefined && row!.startsWith(`| \`${parent}.nginx\`,`) ? `--${parent}-nginx` : `--${field.flag}`;
+    expect(row, 'README flag').toContain(`\`${flagShown}`);
   });
 });

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { flagSource } from '../../generators/lib/run/collect-answers.js';
+import { FIELD_LIST } from '../../generators/lib/answers/fields.js';
 import { parseAnswersText } from '../../generators/lib/answers/yaml-answers.js';
 import {
   completeWithDefaults,
@@ -54,6 +55,8 @@ const havePython = prerequisite(
   () => hasCommand(DEBIAN_PYTHON),
   'apt-get install python3',
 );
+
+const BOOLEAN_FLAGS = FIELD_LIST.filter((field) => field.flagType === 'boolean').map((field) => field.key as Key);
 
 const byFlag = (flags: AnswerCase['flags']) =>
   Object.fromEntries(Object.entries(flags).map(([key, value]) => [FLAG[key as Key], value]));
@@ -354,10 +357,9 @@ describe('every rejected answer set leaves the destination untouched', () => {
       .map(([answerSet, withStored]) => {
         // What the generator reads back from the JSON file (NaN and Infinity become null, -0 becomes 0).
         const file = answerSet.file === undefined ? undefined : (JSON.parse(JSON.stringify(answerSet.file)) as unknown);
-        // On the command line yeoman coerces boolean flags (--redis, --swarm, --public-health, --hsts-preload): only booleans are given there.
+        // On the command line yeoman coerces boolean flags (--redis, --swarm, ...): only booleans are given there.
         const flags = { ...answerSet.flags };
-        for (const key of ['redis', 'swarm', 'publicHealth', 'hstsPreload'] as const)
-          if (key in flags && typeof flags[key] !== 'boolean') delete flags[key];
+        for (const key of BOOLEAN_FLAGS) if (key in flags && typeof flags[key] !== 'boolean') delete flags[key];
         return { answerSet: { flags, file }, withStored };
       })
       .filter(

@@ -4,11 +4,11 @@
  * root). Both from the example answers file, both producing the same stack.
  */
 import { spawnSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, chmodSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLE_ANSWERS_JSON, REPO_ROOT } from '../support/generate.js';
+import { EXAMPLE_ANSWERS_JSON, EXAMPLE_ANSWERS_YAML, REPO_ROOT } from '../support/generate.js';
 import { installPackedPackage, type PackedInstall } from '../support/packed.js';
 import { readTree } from '../support/tree.js';
 
@@ -49,6 +49,24 @@ describe('the packed package', () => {
     expect(files).toContain('dist/cli/main.js');
     expect(files).toContain('templates/compose.yaml.ejs');
     expect(files.filter((file) => /\.ts$|\.map$|^test\/|^generators\//.test(file))).toEqual([]);
+    // Every compiled module has its source (a build left nothing stale), but the bin's chunks.
+    const compiled = files.filter((file) => file.startsWith('dist/') && !file.startsWith('dist/cli/chunks/'));
+    const orphans = compiled.filter(
+      (file) => !existsSync(join(REPO_ROOT, file.slice('dist/'.length).replace(/\.js$/, '.ts'))),
+    );
+    expect(orphans).toEqual([]);
+    expect(files.some((file) => file.startsWith('dist/cli/chunks/'))).toBe(true);
+  });
+
+  it('loads its on-demand chunks from the package: the YAML reader and verify', () => {
+    const fromYaml = workspace();
+    const generated = run(packed.bin('secure-stack'), ['--answers', EXAMPLE_ANSWERS_YAML], fromYaml);
+    expect(generated.stderr).toBe('');
+    expect(generated.status).toBe(0);
+    expect(readdirSync(fromYaml)).toContain('compose.yaml');
+    const help = run(packed.bin('secure-stack'), ['verify', '--help'], workspace());
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/--engine/);
   });
 
   it(`runs its own bin as ${userInfo().username} from the answers file`, () => {

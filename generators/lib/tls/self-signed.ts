@@ -3,11 +3,12 @@
  * minimal X.509 v3 certificate for the stack's host name, DER-encoded here. Made once at scaffold
  * time and, like every secret, never regenerated.
  *
- * Why not a library: Node can sign but not build certificates, and @peculiar/x509 2.2.0 (measured
- * on Node 20) needs a global Reflect polyfill and a dependency-injection container at load, is
- * async only, brings 20 packages, and would grow the bundled bin from 477 KB to 1.25 MB and its
- * start by 42 ms (17 ms even loaded lazily). Four fixed extensions do not pay for that;
- * test/tls/self-signed.test.ts has Node's X.509 parser and `openssl verify` judge what this writes.
+ * Why not a library: Node can sign but not build certificates. @peculiar/x509 2.2.0 (measured on
+ * Node 20) needs a global Reflect polyfill and a dependency-injection container at load, is async
+ * only, brings 20 packages (770 KB bundled, more than the whole bin) and 42 ms of start-up (17 ms
+ * even loaded lazily); pkijs is async WebCrypto on asn1js (133 KB alone); node-forge builds no
+ * ECDSA certificates. Four fixed extensions do not pay for that; test/tls/self-signed.test.ts
+ * has Node's X.509 parser and `openssl verify` judge what this writes.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';

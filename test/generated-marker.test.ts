@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GENERATED_MARKER } from '../../generators/lib/generated-marker.js';
-import { EXAMPLE_ANSWERS_JSON, generate } from '../support/generate.js';
+import { GENERATED_MARKER } from '../generators/lib/generated-marker.js';
+import { EXAMPLE_ANSWERS_JSON, generate } from './support/generate.js';
 
 describe('the generated-file marker', () => {
   it('heads every generator-owned file (in a description for JSON), and no file the user owns', async () => {
