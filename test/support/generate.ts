@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import helpers from 'yeoman-test';
 import SecureStackGenerator from '../../generators/app/generator.js';
+import { PACKAGE_ROOT } from '../../generators/lib/package-info.js';
 import { certificateForKey, newPrivateKeyPem } from '../../generators/lib/tls/self-signed.js';
 
-export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
+/** The repository: the package's own root, as the generator finds it. */
+export const REPO_ROOT = PACKAGE_ROOT;
 export const EXAMPLE_ANSWERS_JSON = join(REPO_ROOT, 'examples/answers.json');
 export const EXAMPLE_ANSWERS_YAML = join(REPO_ROOT, 'examples/answers.yaml');
 

@@ -165,7 +165,12 @@ function checkSwarmTarget(
     document.errors.length === 0 && document.warnings.length === 0,
     () => `stack.yaml does not parse: ${document.errors[0]?.message ?? document.warnings[0]?.message}`,
   );
-  const stack = document.toJS() as { name?: string; version?: string; services: Record<string, ComposeService> };
+  const stack = document.toJS() as {
+    name?: string;
+    version?: string;
+    services: Record<string, ComposeService>;
+    secrets?: Record<string, { file?: string }>;
+  };
   const schemaErrors = composeSchemaErrors(stack);
   check(schemaErrors.length === 0, () => `stack.yaml breaks the Compose schema: ${show(schemaErrors.slice(0, 3))}`);
   check(
@@ -200,15 +205,30 @@ function checkSwarmTarget(
     () => 'nginx.swarm.conf proxy_pass',
   );
   check(!statements.some((s) => s.words[0] === 'upstream'), () => 'nginx.swarm.conf has a static upstream');
+  // HTTPS on Swarm: host-mode ports for both, the same TLS files as Compose, the same nginx server.
+  const ports = (stack.services['nginx']!.ports ?? []) as unknown as {
+    target: number;
+    published: number;
+    mode: string;
+  }[];
+  const wanted = [[8080, expected.httpPort], ...(expected.tls === 'off' ? [] : [[8443, expected.httpsPort]])];
+  check(
+    show(ports.map((port) => [port.target, port.published, port.mode])) ===
+      show(wanted.map((pair) => [...pair, 'host'])),
+    () => `stack.yaml nginx ports ${show(ports)}`,
+  );
+  checkTlsFiles('stack.yaml', stack, undefined, expected);
+  checkHttps(statements, expected);
 }
 
 /** The TLS files as Compose secrets: made under secrets/ (self-signed) or the user's own, a relative key git-ignored. */
 function checkTlsFiles(
-  compose: { secrets?: Record<string, { file?: string }> },
-  gitignore: string,
+  file: string,
+  composeFile: { secrets?: Record<string, { file?: string }> },
+  gitignore: string | undefined,
   expected: Expected,
 ): void {
-  const secrets = compose.secrets ?? {};
+  const secrets = composeFile.secrets ?? {};
   const asCompose = (path: string | null) => (path === null ? undefined : path.startsWith('/') ? path : `./${path}`);
   const wanted: Record<Expected['tls'], [string | undefined, string | undefined]> = {
     off: [undefined, undefined],
@@ -218,8 +238,9 @@ function checkTlsFiles(
   const [cert, key] = wanted[expected.tls];
   check(
     secrets['tls_cert']?.file === cert && secrets['tls_key']?.file === key,
-    () => `TLS secrets ${show([secrets['tls_cert'], secrets['tls_key']])} for tls ${expected.tls}`,
+    () => `${file} TLS secrets ${show([secrets['tls_cert'], secrets['tls_key']])} for tls ${expected.tls}`,
   );
+  if (gitignore === undefined) return;
   // A provided key inside the repository is git-ignored by its own path; nothing else is added.
   const ignoredKey = expected.tls === 'provided' && !expected.tlsKey!.startsWith('/') ? [`/${expected.tlsKey}`] : [];
   const added = gitignore.split('\n').filter((line) => line.startsWith('/') && line !== '/secrets/*');
@@ -309,7 +330,7 @@ export function checkStack(files: Files, answers: Answers, expected: Expected): 
     show(ports) === show(wantedPorts),
     () => `nginx ports ${show(ports)} (bindAddress ${show(answers.bindAddress)}, tls ${expected.tls})`,
   );
-  checkTlsFiles(compose, files.get('.gitignore')!, expected);
+  checkTlsFiles('compose.yaml', compose, files.get('.gitignore')!, expected);
   for (const name of serviceNames) {
     const service = compose.services[name]!;
     check(

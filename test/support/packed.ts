@@ -6,8 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-/** The repository root, two levels above this file (test/support/, or dist-bench/test/support/ for the benchmark). */
-const REPO_ROOT = new URL(import.meta.url.includes('/dist-bench/') ? '../../../' : '../../', import.meta.url).pathname;
+import { PACKAGE_ROOT as REPO_ROOT } from '../../generators/lib/package-info.js';
 
 export interface PackedInstall {
   root: string;

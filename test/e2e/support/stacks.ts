@@ -11,7 +11,9 @@ import { hasCommand, prerequisite } from '../../support/prerequisites.js';
 import { onInterrupt } from '../runner/runner.js';
 import type { StackDriver } from './driver.js';
 
-export const REPO_ROOT = new URL('../../../', import.meta.url).pathname;
+import { PACKAGE_ROOT as REPO_ROOT } from '../../../generators/lib/package-info.js';
+
+export { REPO_ROOT };
 export const EXAMPLE_ANSWERS = join(REPO_ROOT, 'examples/answers.json');
 const BIN = join(REPO_ROOT, 'dist/cli/main.js');
 
