@@ -90,6 +90,14 @@ function paired(runs: number, baseline: () => number, candidate: () => number): 
   };
 }
 
+/** A candidate against its baseline; with `maxRatio`, the target it meets or misses. */
+function compared(name: string, pair: Paired, baseline: string, maxRatio?: number): Measurement {
+  const measurement: Measurement = { name, medianMs: pair.candidateMs, baseline, ratio: pair.ratio };
+  return maxRatio === undefined
+    ? measurement
+    : { ...measurement, target: `<= ${maxRatio}`, met: pair.ratio <= maxRatio };
+}
+
 export function benchmarkGeneration(
   runs: number,
   yo?: { command: string[]; env: NodeJS.ProcessEnv; prepare: (directory: string) => void },
@@ -110,50 +118,15 @@ export function benchmarkGeneration(
   const fiveHundredInFile = paired(runs, fromFile(answersFileWithRoutes(1)), fromFile(answersFileWithRoutes(500)));
   const measurements: Measurement[] = [
     { name: 'node -e 0', medianMs: freshVsNode.baselineMs },
-    {
-      name: 'fresh generation (bin, example answers)',
-      medianMs: freshVsNode.candidateMs,
-      baseline: 'node -e 0',
-      ratio: freshVsNode.ratio,
-      target: '<= 3',
-      met: freshVsNode.ratio <= 3,
-    },
-    {
-      name: 're-run, identical answers',
-      medianMs: rerun.candidateMs,
-      baseline: 'fresh generation',
-      ratio: rerun.ratio,
-      target: '<= 1',
-      met: rerun.ratio <= 1,
-    },
-    {
-      name: '--check',
-      medianMs: check.candidateMs,
-      baseline: 'fresh generation',
-      ratio: check.ratio,
-      target: '<= 1',
-      met: check.ratio <= 1,
-    },
+    compared('fresh generation (bin, example answers)', freshVsNode, 'node -e 0', 3),
+    compared('re-run, identical answers', rerun, 'fresh generation', 1),
+    compared('--check', check, 'fresh generation', 1),
     // The 1-route figure is the 500-route pairs' baseline (the 50-route pairs measure their own).
     { name: '1 route', medianMs: fiveHundred.baselineMs },
-    { name: '50 routes', medianMs: fifty.candidateMs, baseline: '1 route', ratio: fifty.ratio },
-    {
-      name: '500 routes',
-      medianMs: fiveHundred.candidateMs,
-      baseline: '1 route',
-      ratio: fiveHundred.ratio,
-      target: '<= 1.3',
-      met: fiveHundred.ratio <= 1.3,
-    },
+    compared('50 routes', fifty, '1 route'),
+    compared('500 routes', fiveHundred, '1 route', 1.3),
     { name: '1 route, answers file', medianMs: fiveHundredInFile.baselineMs },
-    {
-      name: '500 routes, answers file',
-      medianMs: fiveHundredInFile.candidateMs,
-      baseline: '1 route, answers file',
-      ratio: fiveHundredInFile.ratio,
-      target: '<= 1.3',
-      met: fiveHundredInFile.ratio <= 1.3,
-    },
+    compared('500 routes, answers file', fiveHundredInFile, '1 route, answers file', 1.3),
   ];
   if (yo) {
     const viaYo = paired(runs, node, () => {
@@ -161,12 +134,7 @@ export function benchmarkGeneration(
       yo.prepare(directory);
       return timed(yo.command[0]!, [...yo.command.slice(1), '--answers', EXAMPLE], directory, yo.env);
     });
-    measurements.splice(2, 0, {
-      name: 'fresh generation (yo secure-stack)',
-      medianMs: viaYo.candidateMs,
-      baseline: 'node -e 0',
-      ratio: viaYo.ratio,
-    });
+    measurements.splice(2, 0, compared('fresh generation (yo secure-stack)', viaYo, 'node -e 0'));
   }
   return measurements;
 }

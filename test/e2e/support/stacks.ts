@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PACKAGE_ROOT as REPO_ROOT } from '../../../generators/lib/package-info.js';
 import { runChecks, type CheckGroup, type CheckResult } from '../../../verify/checks.js';
 import { runVerify } from '../../../verify/command.js';
 import { formatReport } from '../../../verify/report.js';
@@ -10,8 +11,6 @@ import { readExpectedStack } from '../../../verify/stack.js';
 import { hasCommand, prerequisite } from '../../support/prerequisites.js';
 import { onInterrupt } from '../runner/runner.js';
 import type { StackDriver } from './driver.js';
-
-import { PACKAGE_ROOT as REPO_ROOT } from '../../../generators/lib/package-info.js';
 
 export { REPO_ROOT };
 export const EXAMPLE_ANSWERS = join(REPO_ROOT, 'examples/answers.json');
